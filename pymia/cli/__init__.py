@@ -1,0 +1,1 @@
+"""Command-line entry points: ``pymia-create-dataset``, ``pymia-evaluate``, ``pymia-example-data``."""
