@@ -4,7 +4,7 @@ import pymia
 
 project = "pymia"
 author = "pymia developers"
-copyright = "2026, the pymia developers"  # noqa: A001 - Sphinx reads this name
+copyright = "2026, the pymia developers"
 release = pymia.__version__
 version = release
 

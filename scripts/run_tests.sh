@@ -7,7 +7,7 @@ bash scripts/setup_env.sh
 # shellcheck disable=SC1091
 . .venv/bin/activate
 echo "== ruff"
-ruff check pymia tests examples benchmarks
+ruff check .
 echo "== docs"
 python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 echo "== pytest"

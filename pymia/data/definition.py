@@ -49,6 +49,7 @@ ATTR_CREATED = "created"  # str, ISO 8601 UTC time of creation
 ATTR_TRANSFORM = "transform"  # str, description of the creation-time transform (repr)
 ATTR_META_ONLY = "meta_only"  # bool, True when no voxel data was written
 ATTR_ANONYMIZED = "anonymized"  # bool, True when subject ids are pseudonyms and no paths are stored
+ATTR_DATA_LAYOUT = "data_layout"  # str, JSON of the voxel storage (chunks, compression) of data/ datasets
 
 FORMAT_VERSION = 2
 LEGACY_FORMAT_VERSION = 1

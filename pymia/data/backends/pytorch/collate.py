@@ -1,0 +1,146 @@
+"""Turn sample dictionaries into tensors and stack them into a batch, keeping the metadata beside it.
+
+Numeric arrays become tensors without a copy (``torch.from_numpy``) and are stacked once, into
+shared memory when running in a ``DataLoader`` worker (``default_collate`` does that). Entries that
+are not numbers, such as the subject name or the :class:`~pymia.data.indexexpression.IndexExpression`,
+stay Python lists next to the stacked tensors.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import default_collate
+
+from pymia.data.backends.batching import BatchError, check_array_dtype, check_batchable, describe_samples
+from pymia.data.definition import KEY_SAMPLE_INDEX
+
+__all__ = ["collate_samples", "sample_to_tensors"]
+
+
+def _array_to_tensor(array: np.ndarray) -> torch.Tensor:
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    if not array.flags.writeable or any(stride < 0 for stride in array.strides):
+        # Tensors cannot have negative strides (flipped views), and a tensor over read-only memory (a
+        # memory map) would crash when written to: copy once in these cases.
+        array = np.array(array)
+    return torch.from_numpy(array)
+
+
+def sample_to_tensors(sample: dict[str, Any]) -> dict[str, Any]:
+    """Replace the numeric NumPy arrays of a sample dictionary by tensors sharing their memory.
+
+    Parameters
+    ----------
+    sample : dict
+        A sample of a :class:`~pymia.data.extraction.PymiaDatasource` (e.g. ``'images'`` (Y, X, C)
+        float32, ``'labels'``, ``'sample_index'``, metadata).
+
+    Returns
+    -------
+    dict
+        The same keys; numeric arrays are tensors (no copy unless the array is read-only, a flipped view
+        or not in native byte order), everything else is unchanged.
+    """
+    converted = {}
+    for key, value in sample.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+            converted[key] = _array_to_tensor(value)
+        else:
+            converted[key] = value
+    return converted
+
+
+def _is_text(array: np.ndarray) -> bool:
+    """True for arrays of strings (``str``/``bytes`` dtypes, or object arrays holding only strings)."""
+    if array.dtype.kind in "US":
+        return True
+    return array.dtype.kind == "O" and all(isinstance(v, (str, bytes)) for v in array.flat)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, (str, bytes))
+
+
+def _collate_tensors(key: str, tensors: Sequence[torch.Tensor], sample_indices: Sequence[int] | None) -> torch.Tensor:
+    first = tensors[0]
+    names = describe_samples(sample_indices, range(len(tensors)))
+    for tensor, name in zip(tensors[1:], names[1:]):
+        if tensor.shape != first.shape:
+            raise BatchError(
+                f"cannot batch entry {key!r}: {names[0]} has shape {tuple(first.shape)} but {name} has shape "
+                f"{tuple(tensor.shape)}; samples of one batch must have equal shapes: pad or crop them to a common "
+                "size (a PadDataExtractor, the SizeCorrection transform, a patch grid with border padding), or "
+                "use batch_size=1"
+            )
+        if tensor.dtype != first.dtype:
+            raise BatchError(
+                f"cannot batch entry {key!r}: {names[0]} has dtype {first.dtype} but {name} has dtype "
+                f"{tensor.dtype}; cast the entry to one dtype in a transform"
+            )
+    return default_collate(list(tensors))
+
+
+def _sample_indices(samples: Sequence[dict[str, Any]]) -> list[int] | None:
+    try:
+        return [int(sample[KEY_SAMPLE_INDEX]) for sample in samples]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def collate_samples(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Stack a list of sample dictionaries into one batch dictionary.
+
+    Parameters
+    ----------
+    samples : sequence of dict
+        Samples with the same keys, as returned by :class:`PytorchDatasetAdapter` (tensors) or a
+        datasource (NumPy arrays).
+
+    Returns
+    -------
+    dict
+        Per key: numeric arrays and tensors stacked into a tensor of shape (B, ...) (e.g.
+        ``'images'`` (B, Y, X, C)); numbers (``'sample_index'``, ``'subject_index'``) as a 1-D tensor;
+        anything else (``'subject'`` names, arrays of strings such as entry names, ``'index_expr'``,
+        properties) as a list of length B.
+
+    Raises
+    ------
+    BatchError
+        When the samples' keys differ, an array is not numeric, or shapes or dtypes of one entry
+        differ; the message names the samples (by ``'sample_index'``) and their shapes.
+    """
+    if not samples:
+        raise BatchError("cannot collate an empty batch")
+    sample_indices = _sample_indices(samples)
+    keys = list(samples[0])
+    names = describe_samples(sample_indices, range(len(samples)))
+    for sample, name in zip(samples[1:], names[1:]):
+        if list(sample) != keys:
+            raise BatchError(
+                f"cannot batch samples with different entries: {names[0]} has {keys} but {name} has {list(sample)}"
+            )
+    batch: dict[str, Any] = {}
+    for key in keys:
+        values = [sample[key] for sample in samples]
+        if all(isinstance(v, (np.ndarray, torch.Tensor)) for v in values) and not all(
+            isinstance(v, np.ndarray) and _is_text(v) for v in values
+        ):
+            for value, name in zip(values, names):
+                if isinstance(value, np.ndarray):
+                    check_array_dtype(key, value, name)
+            if all(isinstance(v, np.ndarray) for v in values):
+                check_batchable(key, values, sample_indices)
+            tensors = [_array_to_tensor(v) if isinstance(v, np.ndarray) else v for v in values]
+            batch[key] = _collate_tensors(key, tensors, sample_indices)
+        elif all(_is_number(v) for v in values):
+            batch[key] = torch.as_tensor(np.asarray(values))
+        else:
+            batch[key] = values  # metadata: subject names, IndexExpression objects, property dicts, ...
+    return batch
