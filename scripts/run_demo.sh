@@ -8,7 +8,7 @@ bash scripts/setup_env.sh
 # shellcheck disable=SC1091
 . .venv/bin/activate
 out=${DEMO_OUT:-output/demo}
-epochs=${DEMO_EPOCHS:-2}
+epochs=${DEMO_EPOCHS:-1}
 mkdir -p "$out"
 
 echo "== 1/4 example data (8 subjects simulated from the MNI152 2009a template, 2 mm)"
@@ -21,10 +21,11 @@ pymia-create-dataset --manifest "$out/example-data/manifest.csv" \
 
 echo "== 3/4 train a 2-D U-Net briefly, assemble the predictions into volumes"
 python examples/training/unet2d_torch.py --dataset "$out/dataset.h5" --output "$out/unet2d" \
-  --epochs "$epochs" --device auto
+  --labels 1=WM 2=GM 3=CSF --epochs "$epochs" --device auto
 
 echo "== 4/4 evaluate the predictions against the references"
-python scripts/collect_references.py --example-data "$out/example-data" --output "$out/references"
+python scripts/collect_references.py --example-data "$out/example-data" --output "$out/references" \
+  --predictions "$out/unet2d/predictions"
 pymia-evaluate --reference "$out/references" --prediction "$out/unet2d/predictions" \
   --labels 1=WM 2=GM 3=CSF --metrics DICE HDRFDST95 AVGDIST SURFDICE --tolerance 2.0 \
   -o "$out/results.csv" --statistics "$out/statistics.csv" --plot "$out/boxplot.png"

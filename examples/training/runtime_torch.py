@@ -81,7 +81,7 @@ def setup_runtime(args: argparse.Namespace) -> Runtime:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    requested = "cpu" if args.quick and args.device == "auto" and not torch.cuda.is_available() else args.device
+    requested = args.device
     if requested == "auto":
         requested = "cuda" if torch.cuda.is_available() else "cpu"
     if requested.startswith("cuda") and not torch.cuda.is_available():

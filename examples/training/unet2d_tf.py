@@ -57,7 +57,7 @@ def setup_tensorflow(args: argparse.Namespace):
     """Select devices, precision and seeds; return the distribution strategy."""
     import tensorflow as tf
 
-    if args.device == "cpu" or (args.quick and args.device == "auto"):
+    if args.device == "cpu":
         tf.config.set_visible_devices([], "GPU")
     gpus = tf.config.list_logical_devices("GPU")
     if args.device == "gpu" and not gpus:

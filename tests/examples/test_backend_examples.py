@@ -27,7 +27,6 @@ def _tags(log_dir: pathlib.Path) -> dict[str, list[str]]:
 
 
 @requires_torch
-@pytest.mark.slow
 def test_torch_loop_quick_run_logs_loss_dice_and_overlays(tmp_path, capsys):
     assert _load("training_loops/torch_loop.py").main(["--quick", "--output", str(tmp_path)]) == 0
     assert "validation mean Dice" in capsys.readouterr().out
@@ -37,7 +36,6 @@ def test_torch_loop_quick_run_logs_loss_dice_and_overlays(tmp_path, capsys):
 
 
 @requires_tf
-@pytest.mark.slow
 def test_tf_loop_quick_run_logs_loss_dice_and_overlays(tmp_path, capsys):
     assert _load("training_loops/tf_loop.py").main(["--quick", "--output", str(tmp_path)]) == 0
     assert "validation mean Dice" in capsys.readouterr().out

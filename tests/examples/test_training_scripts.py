@@ -163,6 +163,10 @@ def test_unet2d_tf_quick(tiny_dataset: Path, tmp_path: Path) -> None:
     run_script("unet2d_tf.py", "--dataset", str(tiny_dataset), "--output", str(output), "--quick")
     check_outputs(output, tiny_dataset)
     assert "validation/DICE/LABEL3/MEAN" in tensorboard_tags(output / "tensorboard")
+    result = run_script("unet2d_tf.py", "--dataset", str(tiny_dataset), "--output", str(output), "--quick",
+                        "--epochs", "2", "--resume")
+    assert "resumed from" in result.stdout and "epoch 0:" not in result.stdout
+    assert [row["epoch"] for row in read_results(output / "history.csv")] == ["0", "1"]
 
 
 @pytest.mark.slow
@@ -177,3 +181,42 @@ def test_unet2d_torch_ddp_two_cpu_processes(tiny_dataset: Path, tmp_path: Path) 
         capture_output=True, text=True, timeout=600, env=environment, check=False)
     assert result.returncode == 0, result.stderr[-5000:]
     check_outputs(output, tiny_dataset)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("script", ["unet2d_torch.py", "highres3dnet_torch.py"])
+def test_scripts_on_cuda_with_mixed_precision(script: str, tiny_dataset: Path, tmp_path: Path) -> None:
+    """The GPU path: CUDA device, autocast (bfloat16 or float16 with loss scaling)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    output = tmp_path / script
+    environment = {key: value for key, value in os.environ.items() if key != "CUDA_VISIBLE_DEVICES"}
+    result = subprocess.run([sys.executable, str(SCRIPTS / script), "--dataset", str(tiny_dataset), "--output",
+                             str(output), "--quick", "--device", "cuda"], capture_output=True, text=True,
+                            timeout=600, env=environment, check=False)
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert json.loads((output / "summary.json").read_text())["device"].startswith("cuda")
+    check_outputs(output, tiny_dataset)
+
+
+@pytest.mark.slow
+def test_readme_demo_on_example_data(tmp_path: Path) -> None:
+    """The README's path on real example data: pymia-example-data → pymia-create-dataset → U-Net --quick."""
+    pytest.importorskip("nilearn")
+    from pymia.datasets.brain import generate_brain_dataset
+
+    data = generate_brain_dataset(tmp_path / "example-data", n_subjects=2, progress=False).parent
+    dataset = tmp_path / "example.h5"
+    subprocess.run([sys.executable, "-m", "pymia.cli.create_dataset", str(data), "-o", str(dataset), "--images",
+                    "T1", "T2", "--labels", "GT", "--mask", "MASK", "--no-progress"], check=True, timeout=300)
+    output = tmp_path / "unet"
+    run_script("unet2d_torch.py", "--dataset", str(dataset), "--output", str(output), "--quick",
+               "--labels", "1=WM", "2=GM", "3=CSF")
+    rows = read_results(output / "results.csv")
+    assert {r["SUBJECT"] for r in rows} == {"Subject_2"} and {r["LABEL"] for r in rows} == {"WM", "GM", "CSF"}
+    prediction = sitk.ReadImage(str(output / "predictions" / "Subject_2.nii.gz"))
+    reference = sitk.ReadImage(str(data / "Subject_2" / "Subject_2_GT.nii.gz"))
+    assert prediction.GetSize() == reference.GetSize()
+    assert prediction.GetOrigin() == pytest.approx(reference.GetOrigin(), abs=1e-4)

@@ -9,7 +9,6 @@ of the file, which is the fastest way to read any region of them and needs no HD
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import os
 from typing import Any
@@ -107,10 +106,10 @@ class Hdf5FileManager:
         if self._pid == os.getpid():
             self._arrays.clear()
             self._datasets.clear()
-            if self._mmap is not None:
-                # views handed out earlier may still use the map; it is then freed with them
-                with contextlib.suppress(BufferError):
-                    self._mmap.close()
+            # The memory map is never closed explicitly: arrays handed out earlier are views whose base is
+            # the map, so an explicit close would unmap memory they still point to (a segfault on use).
+            # Dropping the reference lets the map be unmapped when the last of those arrays is freed.
+            self._mmap = None
             if self._file is not None:
                 self._file.close()
         self._reset()

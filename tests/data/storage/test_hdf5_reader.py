@@ -180,3 +180,30 @@ def test_open_datasets_are_bounded(tmp_path: pathlib.Path) -> None:
             reader.read_box(category, subject, IndexExpression(1))
     assert len(reader._data_cache) <= 2 and len(reader.files._datasets) <= 2 and len(reader.files._arrays) <= 2
     np.testing.assert_array_equal(reader.read_box("images", 0, None), _reference(path, "data/images/0"))
+
+
+def test_arrays_stay_valid_after_the_reader_is_closed(arrays_file: pathlib.Path) -> None:
+    """Memory-mapped arrays outlive ``close()``: using them afterwards must not crash the process.
+
+    Run in a subprocess because the failure mode is a segmentation fault (reported while writing the
+    training scripts: a map closed under live views).
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from pymia.data.storage import Hdf5FileManager\n"
+        f"manager = Hdf5FileManager({str(arrays_file)!r})\n"
+        "array = manager.array('contiguous')\n"
+        "view = array[1:3]\n"
+        "manager.close()\n"
+        "import gc; gc.collect()\n"
+        "print(float(np.asarray(view).sum()), float(np.asarray(array).sum()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = np.arange(7 * 8 * 9 * 2, dtype=np.float32).reshape(7, 8, 9, 2)
+    view_sum, array_sum = (float(v) for v in result.stdout.split())
+    assert view_sum == float(expected[1:3].sum())
+    assert array_sum == float(expected.sum())
