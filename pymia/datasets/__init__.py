@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["generate_brain_dataset", "generate_predictions"]
+__all__ = ["generate_brain_dataset", "generate_predictions", "write_references"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,8 +19,8 @@ def __getattr__(name: str) -> Any:
         from pymia.datasets.brain import generate_brain_dataset
 
         return generate_brain_dataset
-    if name == "generate_predictions":
-        from pymia.datasets.predictions import generate_predictions
+    if name in ("generate_predictions", "write_references"):
+        from pymia.datasets import predictions
 
-        return generate_predictions
+        return getattr(predictions, name)
     raise AttributeError(f"module 'pymia.datasets' has no attribute {name!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from pymia.datasets.deformation import DeformationSettings, random_displacement,
 from pymia.datasets.layout import MANIFEST_FILE_NAME, check_target_folder, new_staging_folder, replace_folder
 from pymia.errors import InvalidInputError, MissingFileError
 
-__all__ = ["PREDICTIONS_FILE_NAME", "generate_predictions", "perturb_labels"]
+__all__ = ["PREDICTIONS_FILE_NAME", "generate_predictions", "perturb_labels", "write_references"]
 
 PREDICTIONS_FILE_NAME = "predictions.csv"
 """Table of a prediction folder: ``subject,prediction,reference`` (paths relative to its folder)."""
@@ -96,6 +97,47 @@ def _read_manifest(example_dir: Path) -> list[dict[str, str]]:
     return rows
 
 
+def _copy_reference(example_dir: Path, row: dict[str, str], target_folder: Path) -> Path:
+    """Copy a manifest row's ``GT`` file to ``target_folder/<subject><suffix>`` and return the copy."""
+    reference_path = example_dir / row["GT"]
+    if not reference_path.is_file():
+        raise MissingFileError(f"label file {reference_path} of subject {row['subject']} does not exist")
+    target = target_folder / f"{row['subject']}{_image_suffix(reference_path)}"
+    shutil.copyfile(reference_path, target)
+    return target
+
+
+def write_references(
+    example_dir: str | Path, output_dir: str | Path, *, subjects: Iterable[str] | None = None
+) -> list[Path]:
+    """Copy each subject's ``GT`` labels to ``output_dir/<subject>.nii.gz`` (flat, as ``pymia-evaluate`` pairs them).
+
+    Parameters
+    ----------
+    example_dir : str or pathlib.Path
+        A folder written by :func:`pymia.datasets.brain.generate_brain_dataset`.
+    output_dir : str or pathlib.Path
+        Folder for the copies (created if missing; existing copies are replaced).
+    subjects : iterable of str, optional
+        Only these subjects (e.g. those a network predicted); default all of the manifest.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written files, in manifest order.
+    """
+    example_dir, output_dir = Path(example_dir), Path(output_dir)
+    rows = _read_manifest(example_dir)
+    if subjects is not None:
+        wanted = set(subjects)
+        unknown = wanted - {row["subject"] for row in rows}
+        if unknown:
+            raise InvalidInputError(f"subjects {sorted(unknown)} are not in {example_dir / MANIFEST_FILE_NAME}")
+        rows = [row for row in rows if row["subject"] in wanted]
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return [_copy_reference(example_dir, row, output_dir) for row in rows]
+
+
 def generate_predictions(
     example_dir: str | Path,
     output_dir: str | Path,
@@ -143,19 +185,16 @@ def generate_predictions(
         table = []
         for number, row in enumerate(tqdm(rows, desc="Predicting", unit="subject", disable=not progress), start=1):
             subject = row["subject"]
-            reference_path = example_dir / row["GT"]
-            if not reference_path.is_file():
-                raise MissingFileError(f"label file {reference_path} of subject {subject} does not exist")
-            reference = sitk.ReadImage(str(reference_path))
+            reference_copy = _copy_reference(example_dir, row, staging / REFERENCE_FOLDER)
+            reference = sitk.ReadImage(str(reference_copy))
             labels = sitk.GetArrayFromImage(reference)
             predicted = perturb_labels(labels, reference, np.random.default_rng([int(seed), number]))
             image = sitk.GetImageFromArray(predicted)
             image.CopyInformation(reference)
-            suffix = _image_suffix(reference_path)
+            suffix = _image_suffix(reference_copy)
             prediction_relative = f"{PREDICTION_FOLDER}/{subject}{suffix}"
-            reference_relative = f"{REFERENCE_FOLDER}/{subject}{suffix}"
+            reference_relative = f"{REFERENCE_FOLDER}/{reference_copy.name}"
             sitk.WriteImage(image, str(staging / prediction_relative), useCompression=True)
-            shutil.copyfile(reference_path, staging / reference_relative)
             table.append([subject, prediction_relative, reference_relative])
         with (staging / PREDICTIONS_FILE_NAME).open("w", newline="", encoding="utf-8") as stream:
             writer = csv.writer(stream, lineterminator="\n")

@@ -9,7 +9,7 @@ import pytest
 import SimpleITK as sitk
 
 from pymia.datasets import predictions
-from pymia.errors import MissingFileError, OutputExistsError
+from pymia.errors import InvalidInputError, MissingFileError, OutputExistsError
 from pymia.testing import phantoms
 
 
@@ -69,3 +69,20 @@ def test_perturb_labels_in_2d():
 def test_missing_manifest_is_a_clear_error(tmp_path):
     with pytest.raises(MissingFileError, match=r"manifest\.csv"):
         predictions.generate_predictions(tmp_path, tmp_path / "pred", progress=False)
+
+
+def test_write_references_copies_the_asked_subjects_flat(phantom_dir, tmp_path):
+    """References are byte copies of each subject's GT, named <subject><suffix>, for pymia-evaluate."""
+    with (phantom_dir / "manifest.csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    chosen = rows[-1]["subject"]
+    written = predictions.write_references(phantom_dir, tmp_path / "refs", subjects=[chosen])
+    assert [path.name.split(".")[0] for path in written] == [chosen]
+    assert written[0].read_bytes() == (phantom_dir / rows[-1]["GT"]).read_bytes()
+    everything = predictions.write_references(phantom_dir, tmp_path / "all")
+    assert sorted(path.name.split(".")[0] for path in everything) == sorted(row["subject"] for row in rows)
+
+
+def test_write_references_rejects_unknown_subjects(phantom_dir, tmp_path):
+    with pytest.raises(InvalidInputError, match="Nobody"):
+        predictions.write_references(phantom_dir, tmp_path / "refs", subjects=["Nobody"])
