@@ -5,7 +5,8 @@ patches, border patches padded) and are fed in batches of 4 as a network's outpu
 on the same patches in one run:
 
 * ``pymia gaussian`` / ``pymia mean``: :class:`pymia.data.assembly.SubjectAssembler`, add all batches
-  and get the subject (Gaussian also with ``threads=2``);
+  and get the subject, once with NumPy kernels (``kernel='numpy'``, also with ``threads=2``) and once
+  with torch's kernels (``kernel='torch'``, what ``'auto'`` picks in a process that imported torch);
 * ``numpy naive gaussian``: the straightforward NumPy accumulation (weights broadcast over classes per
   patch, division at the end) that the research note measured at 402 ms;
 * ``MONAI gaussian``: ``monai.inferers.sliding_window_inference(mode='gaussian', overlap=0.5)`` with
@@ -19,6 +20,7 @@ The median of ``--repeats`` runs is reported, with ratios to pymia gaussian. Res
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import pathlib
 import statistics
@@ -76,18 +78,22 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(0, len(indices), 4)
         ]
         print(f"{len(indices)} patches of {PATCH}³ × {args.classes} classes for a {shape} volume", file=sys.stderr)
-        for blending, threads in (("gaussian", 1), ("gaussian", 2), ("mean", 1)):
+        runs = [("gaussian", 1, "numpy"), ("gaussian", 2, "numpy"), ("mean", 1, "numpy")]
+        if importlib.util.find_spec("torch") is not None:
+            runs += [("gaussian", 1, "torch"), ("mean", 1, "torch")]
+        for blending, threads, kernel in runs:
             times = []
             for _ in range(args.repeats):
                 start = time.perf_counter()
-                assembler = assembly.SubjectAssembler(datasource, blending=blending, threads=threads)
+                assembler = assembly.SubjectAssembler(datasource, blending=blending, threads=threads, kernel=kernel)
                 for batch_indices, batch in batches:
                     assembler.add_batch(batch, batch_indices)
                 result = assembler.get_assembled_subject(0)
                 times.append(time.perf_counter() - start)
             if not np.allclose(result, volume, atol=1e-5):
                 raise RuntimeError(f"pymia {blending} did not reproduce the volume")
-            results[f"pymia {blending}" + (f", {threads} threads" if threads > 1 else "")] = times
+            name = f"pymia {blending}, {kernel}" + (f", {threads} threads" if threads > 1 else "")
+            results[name] = times
         window = assembly.blending_window((PATCH,) * 3, "gaussian")
         patches = [
             (datasource.sample_location(i)[1].box(shape), batch[k])
@@ -122,11 +128,11 @@ def main(argv: list[str] | None = None) -> int:
             except ImportError as error:
                 print(f"MONAI skipped: {error}", file=sys.stderr)
         datasource.close_reader()
-    reference = statistics.median(results["pymia gaussian"])
-    print(f"{'assembler':<24}{'median ms':>10}{'× pymia gaussian':>18}")
+    reference = statistics.median(results["pymia gaussian, numpy"])
+    print(f"{'assembler':<34}{'median ms':>10}{'× pymia gaussian, numpy':>25}")
     for name, times in results.items():
         median = statistics.median(times)
-        print(f"{name:<24}{median * 1e3:>10.0f}{median / reference:>18.2f}")
+        print(f"{name:<34}{median * 1e3:>10.0f}{median / reference:>25.2f}")
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

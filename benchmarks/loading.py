@@ -116,6 +116,21 @@ def write_data(folder: pathlib.Path, n: int, shape: tuple[int, ...]) -> dict[str
     return files
 
 
+class ImageArray:
+    """A SimpleITK image indexed as a NumPy array without a copy.
+
+    ``sitk.GetArrayViewFromImage`` does not keep the image alive: a view of an image that was
+    freed reads freed memory (this benchmark segfaulted that way). The image lives as long as this.
+    """
+
+    def __init__(self, image: sitk.Image) -> None:
+        self.image = image
+        self.view = sitk.GetArrayViewFromImage(image)
+
+    def __getitem__(self, expression: tuple) -> np.ndarray:
+        return self.view[expression]
+
+
 def progress(name: str) -> None:
     print(f"measured {name}", file=sys.stderr, flush=True)
 
@@ -296,9 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         progress("npy mmap")
         for fmt in ("mha", "mha.gz"):
 
-            def load(i: int, fmt: str = fmt) -> tuple[np.ndarray, np.ndarray]:
+            def load(i: int, fmt: str = fmt) -> tuple[ImageArray, ImageArray]:
                 a, b = files[fmt][i]
-                return sitk.GetArrayViewFromImage(sitk.ReadImage(a)), sitk.GetArrayViewFromImage(sitk.ReadImage(b))
+                return ImageArray(sitk.ReadImage(a)), ImageArray(sitk.ReadImage(b))
 
             results[fmt] = {k: median_us(f, slow_samples) for k, f in array_readers(load, n, shape).items()}
             progress(fmt)

@@ -42,6 +42,9 @@ LOC_FILES_ROOT = "meta/files/file_root"  # vlen str scalar
 # New in format version 2 (pymia >= 1.0); absent in files written by pymia 0.3.4
 LOC_HASHES_SUBJECT = "meta/hashes/subjects"  # vlen str (n,): SHA-256 over the subject's raw files
 LOC_HASHES_FILES_PLACEHOLDER = "meta/hashes/{}_files"  # vlen str (n, entries): SHA-256 of each raw file
+# int64 (n,): byte offset of data/<category>/<k> in the file if stored contiguous and uncompressed, else -1;
+# attribute "dtype": the numpy dtype string of those datasets. Lets readers map a subject without opening it.
+LOC_OFFSETS_PLACEHOLDER = "meta/storage/{}_offsets"
 
 ATTR_FORMAT_VERSION = "pymia_format_version"  # int; 2 for this layout, missing means pymia 0.3.4 (1)
 ATTR_PYMIA_VERSION = "pymia_version"  # str, version of the pymia that wrote the file

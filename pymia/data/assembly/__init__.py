@@ -5,7 +5,7 @@ volumes; :class:`PlaneSubjectAssembler` fuses 2.5-D outputs from several planes.
 """
 
 from pymia.data.assembly.accumulator import VolumeAccumulator
-from pymia.data.assembly.blending import BLENDING_MODES, blending_window
+from pymia.data.assembly.blending import BLENDING_MODES, blending_profiles, blending_window
 from pymia.data.assembly.interaction import ApplyTransformInteractionFn, AssembleInteractionFn
 from pymia.data.assembly.plane_assembler import PlaneSubjectAssembler, majority_vote_merge_fn, mean_merge_fn
 from pymia.data.assembly.subject_assembler import Assembler, Subject2dAssembler, SubjectAssembler, numpy_zeros
@@ -19,6 +19,7 @@ __all__ = [
     "Subject2dAssembler",
     "SubjectAssembler",
     "VolumeAccumulator",
+    "blending_profiles",
     "blending_window",
     "majority_vote_merge_fn",
     "mean_merge_fn",

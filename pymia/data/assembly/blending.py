@@ -14,7 +14,7 @@ import numpy as np
 
 from pymia.errors import InvalidInputError
 
-__all__ = ["BLENDING_MODES", "blending_window"]
+__all__ = ["BLENDING_MODES", "blending_profiles", "blending_window"]
 
 #: Supported blending modes.
 BLENDING_MODES = ("overwrite", "mean", "gaussian", "crop")
@@ -24,19 +24,53 @@ BLENDING_MODES = ("overwrite", "mean", "gaussian", "crop")
 # enough that voxels seen only by patch borders (volume corners) still get a value.
 _CROP_BORDER_WEIGHT = 1e-6
 
+# Floor of each axis' Gaussian profile: a 3-D window stays ≥ 1e-18, far above float32's smallest
+# normal number, so voxels seen only by patch corners keep a weight even for small sigmas. With the
+# default sigma (1/8 of the size) the profiles never reach it (their minimum is about 4e-4).
+_GAUSSIAN_PROFILE_FLOOR = 1e-6
+
+
+@functools.lru_cache(maxsize=64)
+def _profiles(shape: tuple[int, ...], mode: str, sigma_scale: float) -> tuple[np.ndarray, ...] | None:
+    if mode == "crop":
+        return None
+    if mode != "gaussian":
+        return tuple(np.ones(size, dtype=np.float64) for size in shape)
+    profiles = []
+    for size in shape:
+        sigma = max(size * sigma_scale, 1e-3)
+        coordinates = np.arange(size, dtype=np.float64) - (size - 1) / 2
+        profile = np.exp(-0.5 * (coordinates / sigma) ** 2)
+        profile = np.maximum(profile / profile.max(), _GAUSSIAN_PROFILE_FLOOR)
+        profile.flags.writeable = False
+        profiles.append(profile)
+    return tuple(profiles)
+
+
+def blending_profiles(
+    shape: Sequence[int], mode: str = "mean", *, sigma_scale: float = 0.125
+) -> tuple[np.ndarray, ...] | None:
+    """The 1-D factors of a separable window (the window is their outer product), or None.
+
+    ``'mean'``, ``'overwrite'`` and ``'gaussian'`` windows are separable; ``'crop'`` is not. Assemblers
+    use the factors to compute the weight sum of a full patch grid axis by axis.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        One read-only float64 profile per axis, of length ``shape[axis]``; None for ``'crop'``.
+    """
+    if mode not in BLENDING_MODES:
+        raise InvalidInputError(f"blending mode must be one of {BLENDING_MODES}, got '{mode}'")
+    return _profiles(tuple(int(s) for s in shape), mode, float(sigma_scale))
+
 
 @functools.lru_cache(maxsize=64)
 def _window(shape: tuple[int, ...], mode: str, sigma_scale: float, border: tuple[int, ...]) -> np.ndarray:
     if mode == "gaussian":
         window = np.ones((), dtype=np.float64)
-        for size in shape:
-            sigma = max(size * sigma_scale, 1e-3)
-            coordinates = np.arange(size, dtype=np.float64) - (size - 1) / 2
-            profile = np.exp(-0.5 * (coordinates / sigma) ** 2)
+        for profile in _profiles(shape, mode, sigma_scale) or ():
             window = np.multiply.outer(window, profile)
-        window = window / window.max()
-        # Clamp so that voxels at patch edges still count (nnU-Net does the same).
-        window = np.maximum(window, 1e-4)
         return window.astype(np.float32)
     if mode == "crop":
         window = np.full(shape, _CROP_BORDER_WEIGHT, dtype=np.float32)
@@ -60,8 +94,9 @@ def blending_window(
     shape : sequence of int
         Spatial shape of the sample region (numpy order).
     mode : {'overwrite', 'mean', 'gaussian', 'crop'}
-        ``'mean'`` and ``'overwrite'``: all ones. ``'gaussian'``: a separable Gaussian with
-        ``sigma = sigma_scale * size`` per axis, maximum 1, clamped below at 1e-4. ``'crop'``: 1 in the
+        ``'mean'`` and ``'overwrite'``: all ones. ``'gaussian'``: a separable Gaussian, the outer
+        product of one profile per axis with ``sigma = sigma_scale * size``, maximum 1; each profile is
+        floored at 1e-6 so that no weight underflows. ``'crop'``: 1 in the
         centre, 1e-6 in a border of ``crop_border`` voxels per axis.
     sigma_scale : float, default 0.125
         Gaussian sigma as a fraction of the sample size (nnU-Net and MONAI use 1/8).

@@ -76,6 +76,7 @@ class PlaneSubjectAssembler(SubjectAssembler):
         crop_border: int | Sequence[int] = 0,
         assemble_interaction_fn: Any = None,
         threads: int = 1,
+        kernel: str = "auto",
     ) -> None:
         super().__init__(
             datasource,
@@ -86,6 +87,7 @@ class PlaneSubjectAssembler(SubjectAssembler):
             crop_border=crop_border,
             dtype=dtype,
             threads=threads,
+            kernel=kernel,
         )
         if merge_fn is None:
             merge_fn = mean_merge_fn if np.issubdtype(self.dtype, np.floating) else majority_vote_merge_fn

@@ -82,8 +82,12 @@ class SubjectAssembler(Assembler):
     dtype : numpy dtype, default float32
         Dtype of the assembled arrays. Integer dtypes (label maps) are blended in float32 and rounded.
     threads : int, default 1
-        Threads that accumulate large samples (3-D patches) in parallel slabs; NumPy releases the GIL,
-        so 2 threads on 2 cores assemble about 1.5–2× faster.
+        Threads that accumulate large samples (3-D patches) in parallel slabs with NumPy kernels
+        (NumPy releases the GIL). Memory-bound: on the 2-core reference machine 2 threads gained little.
+    kernel : {'auto', 'numpy', 'torch'}, default 'auto'
+        What adds outputs into the volume: ``'auto'`` uses torch's kernels when the process has
+        imported torch (about 2× faster into strided regions), else NumPy; see
+        :class:`~pymia.data.assembly.accumulator.VolumeAccumulator`.
 
     Notes
     -----
@@ -112,16 +116,18 @@ class SubjectAssembler(Assembler):
         crop_border: int | Sequence[int] = 0,
         dtype: Any = np.float32,
         threads: int = 1,
+        kernel: str = "auto",
     ) -> None:
         self.datasource = datasource
         self.threads = threads
+        self.kernel = kernel
         self.zero_fn = zero_fn
         self.assemble_interaction_fn = assemble_interaction_fn
         self.blending = blending
         self.sigma_scale = sigma_scale
         self.crop_border = crop_border
         self.dtype = np.dtype(dtype)
-        VolumeAccumulator((1,), 1, self.dtype, blending)  # validates the blending mode now
+        VolumeAccumulator((1,), 1, self.dtype, blending, kernel=kernel)  # validates blending and kernel now
         self._accumulators: dict[int, dict[str, dict[Any, VolumeAccumulator]]] = {}
         self._received: dict[int, int] = {}
         self._ready: set[int] = set()
@@ -228,6 +234,7 @@ class SubjectAssembler(Assembler):
                 crop_border=self.crop_border,
                 buffer=buffer,
                 threads=self.threads,
+                kernel=self.kernel,
             )
             per_key[plane] = accumulator
         elif accumulator.channels != channels:

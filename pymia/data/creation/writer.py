@@ -130,6 +130,7 @@ class Hdf5Writer(Writer):
     def close(self) -> None:
         if self._file is None:
             return
+        write_offset_tables(self._file)
         self._file.close()
         self._file = None
         # re-check: a file may have appeared while writing; never replace it without overwrite
@@ -179,6 +180,39 @@ class Hdf5Writer(Writer):
 
     def write_attribute(self, name: str, value: Any) -> None:
         self.file.attrs[name] = value
+
+
+def write_offset_tables(file: h5py.File) -> None:
+    """Write ``meta/storage/<category>_offsets`` for every ``data/<category>`` of one numeric dtype.
+
+    The table holds each subject's byte offset in the file (-1 where the dataset is chunked,
+    compressed, unallocated or missing), so a reader maps a subject's voxels without opening its
+    HDF5 dataset: at tens of thousands of subjects that lookup would dominate the first read.
+    """
+    if defs.LOC_SUBJECT not in file or "data" not in file:
+        return
+    n_subjects = len(file[defs.LOC_SUBJECT])
+    for category, group in file["data"].items():
+        if not isinstance(group, h5py.Group):
+            continue
+        offsets = np.full(n_subjects, -1, dtype=np.int64)
+        dtypes = set()
+        for index in range(n_subjects):
+            key = defs.subject_key(index, n_subjects).encode()
+            if key.decode() not in group:
+                continue
+            dataset_id = h5py.h5d.open(group.id, key)
+            dtypes.add(dataset_id.dtype)
+            offset = dataset_id.get_offset()
+            if offset is not None:
+                offsets[index] = offset
+        if len(dtypes) != 1 or (offsets < 0).all():
+            continue
+        (dtype,) = dtypes
+        if dtype.kind not in "biuf" or dtype.metadata:
+            continue
+        table = file.create_dataset(defs.LOC_OFFSETS_PLACEHOLDER.format(category), data=offsets)
+        table.attrs["dtype"] = dtype.str
 
 
 def check_output_path(file_path: pathlib.Path, *, overwrite: bool) -> None:

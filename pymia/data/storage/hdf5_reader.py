@@ -10,6 +10,7 @@ outside the volume (the outside is filled with a constant). The 0.3.4 interface 
 from __future__ import annotations
 
 import abc
+import collections
 import os
 from collections.abc import Callable
 from typing import Any
@@ -129,6 +130,7 @@ class Hdf5Reader(Reader):
         self.files = Hdf5FileManager(self.file_path, use_mmap=use_mmap, locking=locking, rdcc_nbytes=rdcc_nbytes)
         self._meta_cache: dict[str, Any] = {}
         self._data_cache: dict[tuple[str, int], Any] = {}
+        self._open_datasets: collections.deque[tuple[str, int]] = collections.deque()
         self._pid: int | None = None
         self._keys: dict[str, list[str]] = {}
 
@@ -140,6 +142,7 @@ class Hdf5Reader(Reader):
     def close(self) -> None:
         """Close the file in this process and forget cached handles (metadata stays cached)."""
         self._data_cache.clear()
+        self._open_datasets.clear()
         self.files.close()
 
     def has(self, entry: str) -> bool:
@@ -303,33 +306,81 @@ class Hdf5Reader(Reader):
         if self._pid != os.getpid():
             # New process (fork) or first use: handles cached by another process must not be used.
             self._data_cache = {}
+            self._open_datasets = collections.deque()
             self._pid = os.getpid()
         try:
             return self._data_cache[(category, subject_index)]
         except KeyError:
             pass
         self._check_subject(subject_index)
+        table = self._offset_table(category)
+        if table is not None and table[0][subject_index] >= 0:
+            offsets, dtype, shapes = table
+            view = self.files.view(int(offsets[subject_index]), tuple(shapes[subject_index].tolist()), dtype)
+            if view is not None:
+                self._data_cache[(category, subject_index)] = view
+                return view
         key = self._subject_keys(category)[subject_index]
         entry = f"{defs.LOC_DATA_PLACEHOLDER.format(category)}/{key}"
         try:
-            dataset = self.files.dataset(entry)
+            array = self.files.array(entry)
         except DatasetFormatError:
             raise DatasetFormatError(
                 f"'{self.file_path}' has no '{entry}' (categories present: {self.categories()}); "
                 "extract only stored categories, or use FilesystemDataExtractor for meta-only datasets"
             ) from None
-        array = self.files.array(entry)
-        if array is dataset:
-            # Whether a category holds strings is the same for every subject: ask HDF5 once per category.
-            key = "__is_string__/" + category
-            if key not in self._meta_cache:
-                self._meta_cache[key] = _is_string_dataset(dataset)
-            if self._meta_cache[key]:
-                array = dataset.asstr()
+        if isinstance(array, np.ndarray):
+            # A memory-mapped view: a few hundred bytes, so views of every subject are kept.
+            self._data_cache[(category, subject_index)] = array
+            return array
+        # Whether a category holds strings is the same for every subject: ask HDF5 once per category.
+        string_key = "__is_string__/" + category
+        if string_key not in self._meta_cache:
+            self._meta_cache[string_key] = _is_string_dataset(array)
+        if self._meta_cache[string_key]:
+            array = array.asstr()
         self._data_cache[(category, subject_index)] = array
-        if len(self._data_cache) > self.files.max_open_datasets:
-            del self._data_cache[next(iter(self._data_cache))]  # keep the number of open datasets bounded
+        self._open_datasets.append((category, subject_index))
+        if len(self._open_datasets) > self.files.max_open_datasets:
+            # keep the number of open HDF5 datasets bounded
+            self._data_cache.pop(self._open_datasets.popleft(), None)
         return array
+
+    def _offset_table(self, category: str) -> tuple[np.ndarray, np.dtype, np.ndarray] | None:
+        """``(offsets, dtype, shapes)`` of ``meta/storage/<category>_offsets`` if present and trustworthy.
+
+        The table lets a subject be mapped without opening its HDF5 dataset. It is checked once per
+        process against up to three datasets (first, middle, last): a file rewritten by another tool
+        (e.g. ``h5repack``) moves the data, and then the table is ignored.
+        """
+        cache_key = "__offsets__/" + category
+        if cache_key in self._meta_cache:
+            return self._meta_cache[cache_key]
+        table = None
+        location = defs.LOC_OFFSETS_PLACEHOLDER.format(category)
+        if self.files.use_mmap and self.files.has(location):
+            offsets = np.asarray(self.meta(location), dtype=np.int64).reshape(-1)
+            dtype = np.dtype(self.files.dataset(location).attrs.get("dtype", "V1"))
+            shapes = self.shapes(category)
+            if len(offsets) == len(shapes) == self.n_subjects and self._offsets_agree(category, offsets, dtype, shapes):
+                table = (offsets, dtype, shapes)
+        self._meta_cache[cache_key] = table
+        return table
+
+    def _offsets_agree(self, category: str, offsets: np.ndarray, dtype: np.dtype, shapes: np.ndarray) -> bool:
+        stored = np.flatnonzero(offsets >= 0)
+        if len(stored) == 0:
+            return False
+        base = defs.LOC_DATA_PLACEHOLDER.format(category)
+        keys = self._subject_keys(category)
+        for index in {int(stored[0]), int(stored[len(stored) // 2]), int(stored[-1])}:
+            try:
+                offset, shape, stored_dtype = self.files.storage(f"{base}/{keys[index]}")
+            except DatasetFormatError:
+                return False
+            if offset != offsets[index] or shape != tuple(shapes[index].tolist()) or stored_dtype != dtype:
+                return False
+        return True
 
     def read_box(
         self,
@@ -368,6 +419,7 @@ class Hdf5Reader(Reader):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_data_cache"] = {}  # holds h5py objects / memory-map views
+        state["_open_datasets"] = collections.deque()
         state["_pid"] = None
         return state
 

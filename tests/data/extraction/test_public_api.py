@@ -56,8 +56,8 @@ def test_package_exports_are_frozen() -> None:
     ]  # fmt: skip
     assert sorted(pymia.data.extraction.__all__) == sorted(NAMES_0_3_4["pymia.data.extraction"] + new)
     assert sorted(pymia.data.assembly.__all__) == sorted(
-        NAMES_0_3_4["pymia.data.assembler"] + ["BLENDING_MODES", "VolumeAccumulator", "blending_window",
-                                               "majority_vote_merge_fn"]
+        NAMES_0_3_4["pymia.data.assembler"] + ["BLENDING_MODES", "VolumeAccumulator", "blending_profiles",
+                                               "blending_window", "majority_vote_merge_fn"]
     )  # fmt: skip
     for name in pymia.data.extraction.__all__:
         assert getattr(pymia.data.extraction, name).__doc__, name

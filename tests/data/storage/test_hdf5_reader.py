@@ -170,16 +170,63 @@ def test_reader_on_chunked_compressed_dataset(tmp_path: pathlib.Path) -> None:
     )
 
 
-def test_open_datasets_are_bounded(tmp_path: pathlib.Path) -> None:
-    """Datasets of many subjects must not keep every h5py.Dataset (and its chunk cache) open."""
+@pytest.mark.parametrize("use_mmap", [True, False])
+def test_open_datasets_are_bounded(tmp_path: pathlib.Path, use_mmap: bool) -> None:
+    """Datasets of many subjects must not keep every h5py.Dataset (and its chunk cache) open.
+
+    Memory-mapped views hold no HDF5 handle and cost a few hundred bytes: they are all kept, so
+    revisiting a subject of a large dataset costs no HDF5 lookup.
+    """
     path = create_test_dataset(tmp_path / "ds.h5", n_subjects=3, shape=(4, 5, 6))
-    reader = Hdf5Reader(path)
+    reader = Hdf5Reader(path, use_mmap=use_mmap)
     reader.files.max_open_datasets = 2
     for subject in range(3):
         for category in ("images", "labels"):
             reader.read_box(category, subject, IndexExpression(1))
-    assert len(reader._data_cache) <= 2 and len(reader.files._datasets) <= 2 and len(reader.files._arrays) <= 2
+    assert len(reader.files._datasets) <= 2
+    if use_mmap:
+        assert not any(name.startswith("data/") for name in reader.files._datasets)
+        assert len(reader._data_cache) == 6
+    else:
+        assert len(reader._data_cache) <= 2 and len(reader.files._arrays) == 0
     np.testing.assert_array_equal(reader.read_box("images", 0, None), _reference(path, "data/images/0"))
+
+
+def test_offset_table_maps_subjects_without_opening_their_datasets(tmp_path: pathlib.Path) -> None:
+    path = create_test_dataset(tmp_path / "ds.h5", n_subjects=4, shape=(4, 5, 6))
+    with h5py.File(path, "r") as file:
+        offsets = file["meta/storage/images_offsets"][()]
+        assert offsets.dtype == np.int64 and len(offsets) == 4 and (offsets > 0).all()
+        assert file["meta/storage/images_offsets"].attrs["dtype"] == file["data/images/0"].dtype.str
+    reader = Hdf5Reader(path)
+    for subject in range(4):
+        expected = _reference(path, f"data/images/{subject}")
+        np.testing.assert_array_equal(reader.read_box("images", subject, None), expected)
+    assert reader._offset_table("images") is not None
+    assert not reader.files._arrays and not any(name.startswith("data/") for name in reader.files._datasets)
+
+
+@pytest.mark.parametrize("damage", ["wrong offsets", "repacked"])
+def test_a_stale_offset_table_is_ignored(tmp_path: pathlib.Path, damage: str) -> None:
+    """A table that no longer matches the data (edited, or the file rewritten by another tool) is not used."""
+    path = create_test_dataset(tmp_path / "ds.h5", n_subjects=3, shape=(4, 5, 6))
+    if damage == "wrong offsets":
+        with h5py.File(path, "r+") as file:
+            file["meta/storage/images_offsets"][...] = file["meta/storage/images_offsets"][()] + 8
+    else:  # like h5repack: every object copied into a new file, where the data lands elsewhere
+        copy = tmp_path / "copy.h5"
+        with h5py.File(path, "r") as source, h5py.File(copy, "w") as target:
+            target.create_dataset("padding", data=np.arange(1000))  # shifts everything written after it
+            for key in source:
+                source.copy(source[key], target, name=key)
+            for name, value in source.attrs.items():
+                target.attrs[name] = value
+        path = copy
+    reader = Hdf5Reader(path)
+    assert reader._offset_table("images") is None
+    for subject in range(3):
+        expected = _reference(path, f"data/images/{subject}")
+        np.testing.assert_array_equal(reader.read_box("images", subject, None), expected)
 
 
 def test_arrays_stay_valid_after_the_reader_is_closed(arrays_file: pathlib.Path) -> None:
