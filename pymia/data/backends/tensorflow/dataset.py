@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from pymia.data.augmentation.seeding import reseed_transforms
+from pymia.data.backends.memory import keep_freed_memory
 from pymia.data.backends.sharding import SHARD_MODES, check_rank, shard_indices
 from pymia.data.backends.tensorflow.generator import get_tf_generator  # noqa: F401 - pymia 0.3.4 module path
 from pymia.data.backends.tensorflow.reading import SampleReader
@@ -121,6 +122,11 @@ def create_tf_dataset(
         Text entries (``'subject'``) are ``tf.string``. Auto-sharding is off: shard with
         ``num_shards``/``shard_index``.
 
+    Notes
+    -----
+    The first call in a process sets glibc's ``M_TOP_PAD`` to 64 MiB (see
+    :mod:`pymia.data.backends.memory`; ``PYMIA_MALLOC_TOP_PAD=0`` leaves malloc alone).
+
     Raises
     ------
     pymia.data.backends.batching.BatchError
@@ -129,6 +135,7 @@ def create_tf_dataset(
     """
     _check_options(batch_size, num_workers, shard_mode, initial_epoch, shuffle)
     check_rank(shard_index, num_shards)
+    keep_freed_memory()  # 3.4x faster reads in tf.data's threads, see pymia.data.backends.memory
     autotune = tf.data.AUTOTUNE
     signature = _first_sample_signature(datasource, keys, transform, seed, initial_epoch)
     reader = SampleReader(datasource, signature, transform, seed, num_workers, multiprocessing_context)
