@@ -7,11 +7,19 @@ aliases restored), TorchIO's ``Queue`` (venv ``.benchmarks-venv-torchio``) and M
 and ``CacheDataset`` (random crops from NIfTI files). Two workloads: 2-D axial slices and 3-D patches.
 
 Each measurement runs in its own process: one warm-up epoch (workers start, caches fill), then
-``--epochs`` epochs timed one by one; the best epoch counts (other load only slows epochs down), the
-median is kept in the JSON. Ratios (2 workers / 0 workers, pymia / peer) are printed and written to
-``benchmarks/results/dataloader.json``. Run::
+``--repeats`` timings, each of as many whole epochs as take at least ``--min-seconds`` (default 1 s);
+the best timing counts (other load only slows a timing down), the median is kept in the JSON. Ratios
+(2 workers / 0 workers, pymia / peer) are printed and written to ``benchmarks/results/dataloader.json``.
 
-    python benchmarks/dataloader.py                      # ~15 minutes on 2 busy cores
+Why timings of several epochs, and 16 subjects by default (there were 4): a 2-D epoch of 4 subjects is 256
+samples (16 batches, about 20 ms without workers), and each epoch with workers starts with a pipeline
+refill (a round trip to every worker, then the first batch) that took 3-8 ms here. Timing single epochs
+of 4 subjects measured mostly that start and the timer's noise, while training throughput is the steady
+state of long epochs. Every loader is timed the same way. Run::
+
+    python benchmarks/dataloader.py                      # ~20 minutes on 2 busy cores
+    python benchmarks/dataloader.py --loaders 'pymia torch' --modes 2d 3d      # ~1 minute
+    python benchmarks/dataloader.py --loaders 'pymia torch' --torch-shared-batches off   # PyTorch's own transfer
     python benchmarks/dataloader.py --subjects 2 --shape 32 64 64 --patch 16 --loaders 'pymia torch' 'pymia 0.3.4'
 """
 
@@ -35,19 +43,30 @@ MODES = ("2d", "3d")
 
 
 # -- one measurement (runs in a child process, possibly in a peer venv) ---------------------------
-def _time_epochs(iterate, epochs: int) -> dict:
-    """One warm-up epoch, then ``epochs`` epochs timed one by one; ``iterate()`` yields one epoch's batch sizes.
+def _time_epochs(iterate, config: dict) -> dict:
+    """One warm-up epoch, then ``repeats`` timings of whole epochs lasting at least ``min_seconds`` each.
 
-    The best epoch is reported: on a shared machine, other processes only ever slow an epoch down.
+    ``iterate()`` yields one epoch's batch sizes. The best timing is reported: on a shared machine, other
+    processes only ever slow a timing down.
     """
     warm_up = sum(iterate())
-    rates = []
-    for _ in range(epochs):
+    rates, epochs = [], []
+    for _ in range(config["repeats"]):
+        samples, count = 0, 0
         start = time.perf_counter()
-        samples = sum(iterate())
+        while count == 0 or time.perf_counter() - start < config["min_seconds"]:
+            samples += sum(iterate())
+            count += 1
         rates.append(samples / (time.perf_counter() - start))
-    rates.sort()
-    return {"samples_per_s": rates[-1], "median_samples_per_s": rates[len(rates) // 2], "epoch_samples": warm_up}
+        epochs.append(count)
+    order = sorted(range(len(rates)), key=rates.__getitem__)
+    return {
+        "samples_per_s": rates[order[-1]],
+        "median_samples_per_s": rates[order[len(order) // 2]],
+        "rates": rates,
+        "epochs_per_timing": epochs,
+        "epoch_samples": warm_up,
+    }
 
 
 def _ours_torch(config: dict) -> dict:
@@ -57,12 +76,19 @@ def _ours_torch(config: dict) -> dict:
     patch = config["patch"]
     indexing = SliceIndexing() if config["mode"] == "2d" else PatchWiseIndexing((patch,) * 3)
     datasource = PymiaDatasource(config["h5"], indexing, DataExtractor(categories=("images", "labels")))
-    loader = create_dataloader(datasource, batch_size=BATCH, shuffle=True, seed=0, num_workers=config["workers"])
+    loader = create_dataloader(
+        datasource,
+        batch_size=BATCH,
+        shuffle=True,
+        seed=0,
+        num_workers=config["workers"],
+        shared_batches=config.get("shared_batches", True),
+    )
 
     def iterate():
         return (len(batch["images"]) for batch in loader)
 
-    return _time_epochs(iterate, config["epochs"])
+    return _time_epochs(iterate, config)
 
 
 def _ours_tf(config: dict) -> dict:
@@ -79,7 +105,7 @@ def _ours_tf(config: dict) -> dict:
     def iterate():
         return (int(batch["images"].shape[0]) for batch in dataset)
 
-    return _time_epochs(iterate, config["epochs"])
+    return _time_epochs(iterate, config)
 
 
 def _pymia034(config: dict) -> dict:
@@ -111,7 +137,7 @@ def _pymia034(config: dict) -> dict:
     def iterate():
         return (len(batch["images"]) for batch in loader)
 
-    return _time_epochs(iterate, config["epochs"])
+    return _time_epochs(iterate, config)
 
 
 def _torchio(config: dict) -> dict:
@@ -139,7 +165,7 @@ def _torchio(config: dict) -> dict:
     def iterate():
         return (len(batch["t1"][tio.DATA]) for batch in loader)
 
-    return _time_epochs(iterate, config["epochs"])
+    return _time_epochs(iterate, config)
 
 
 def _monai(config: dict, cached: bool) -> dict:
@@ -185,7 +211,7 @@ def _monai(config: dict, cached: bool) -> dict:
     def iterate():
         return (len(batch["image"]) for batch in loader)
 
-    return _time_epochs(iterate, config["epochs"])
+    return _time_epochs(iterate, config)
 
 
 DRIVERS = {
@@ -277,10 +303,17 @@ def report(results: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subjects", type=int, default=4)
+    parser.add_argument("--subjects", type=int, default=16)
     parser.add_argument("--shape", type=int, nargs=3, default=(64, 128, 128), help="(z, y, x) voxels")
     parser.add_argument("--patch", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs after one warm-up epoch (best counts)")
+    parser.add_argument("--repeats", type=int, default=3, help="timings after one warm-up epoch (best counts)")
+    parser.add_argument("--min-seconds", type=float, default=1.0, help="each timing runs whole epochs this long")
+    parser.add_argument(
+        "--torch-shared-batches",
+        choices=("on", "off"),
+        default="on",
+        help="pymia torch with workers: shared-memory batch slots (default) or PyTorch's own transfer",
+    )
     parser.add_argument("--loaders", nargs="+", default=list(LOADERS), choices=LOADERS)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per measurement")
@@ -308,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
                         "nifti": nifti,
                         "mode": mode,
                         "workers": workers,
-                        "epochs": arguments.epochs,
+                        "repeats": arguments.repeats,
+                        "min_seconds": arguments.min_seconds,
+                        "shared_batches": arguments.torch_shared_batches == "on",
                         "patch": arguments.patch,
                         "shape": shape,
                         "samples_per_subject": per_subject[mode],
@@ -330,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         "shape": shape,
         "patch": arguments.patch,
         "batch": BATCH,
-        "epochs": arguments.epochs,
+        "repeats": arguments.repeats,
+        "min_seconds": arguments.min_seconds,
+        "torch_shared_batches": arguments.torch_shared_batches,
         "cpus": os.cpu_count(),
         "load_at_end": os.getloadavg(),
     }

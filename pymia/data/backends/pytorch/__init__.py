@@ -28,15 +28,18 @@ from pymia.data.backends.pytorch.sampler import (
     subjects_of_samples,
 )
 from pymia.data.backends.pytorch.seeding import seed_worker
+from pymia.data.backends.pytorch.shared_batches import SharedBatchCollate, shared_batches_supported
 
 __all__ = [
     "DistributedEvaluationSampler",
     "PytorchDatasetAdapter",
     "SeededRandomSampler",
+    "SharedBatchCollate",
     "SubsetSequentialSampler",
     "collate_samples",
     "create_dataloader",
     "sample_to_tensors",
     "seed_worker",
+    "shared_batches_supported",
     "subjects_of_samples",
 ]

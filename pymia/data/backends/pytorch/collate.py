@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ from torch.utils.data import default_collate
 from pymia.data.backends.batching import BatchError, check_array_dtype, check_batchable, describe_samples
 from pymia.data.definition import KEY_SAMPLE_INDEX
 
-__all__ = ["collate_samples", "sample_to_tensors"]
+__all__ = ["BatchEntry", "collate_samples", "materialize_batch", "plan_batch", "sample_to_tensors"]
 
 
 def _array_to_tensor(array: np.ndarray) -> torch.Tensor:
@@ -63,12 +63,23 @@ def _is_text(array: np.ndarray) -> bool:
     return array.dtype.kind == "O" and all(isinstance(v, (str, bytes)) for v in array.flat)
 
 
+_NUMERIC_KINDS = "biufc"
+
+
+def _same_shape_and_dtype(arrays: Sequence[np.ndarray]) -> bool:
+    shape, dtype = arrays[0].shape, arrays[0].dtype
+    return all(array.shape == shape and array.dtype == dtype for array in arrays)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, (str, bytes))
 
 
-def _collate_tensors(key: str, tensors: Sequence[torch.Tensor], sample_indices: Sequence[int] | None) -> torch.Tensor:
+def _check_tensors(key: str, tensors: Sequence[torch.Tensor], sample_indices: Sequence[int] | None) -> None:
     first = tensors[0]
+    shape, dtype = first.shape, first.dtype
+    if all(tensor.shape == shape and tensor.dtype == dtype for tensor in tensors):
+        return  # the usual case; the sample names below are only needed for a message
     names = describe_samples(sample_indices, range(len(tensors)))
     for tensor, name in zip(tensors[1:], names[1:]):
         if tensor.shape != first.shape:
@@ -83,7 +94,21 @@ def _collate_tensors(key: str, tensors: Sequence[torch.Tensor], sample_indices: 
                 f"cannot batch entry {key!r}: {names[0]} has dtype {first.dtype} but {name} has dtype "
                 f"{tensor.dtype}; cast the entry to one dtype in a transform"
             )
-    return default_collate(list(tensors))
+
+
+class BatchEntry(NamedTuple):
+    """One key of a planned batch (see :func:`plan_batch`).
+
+    ``kind`` is ``'stack'`` (``value``: the samples' tensors, stacked to ``shape``), ``'tensor'`` (``value``:
+    a ready tensor of ``shape``, e.g. the sample numbers) or ``'list'`` (``value``: the samples' values;
+    ``shape`` and ``dtype`` are ``None``).
+    """
+
+    key: str
+    kind: str
+    value: Any
+    shape: tuple[int, ...] | None
+    dtype: torch.dtype | None
 
 
 def _sample_indices(samples: Sequence[dict[str, Any]]) -> list[int] | None:
@@ -91,6 +116,89 @@ def _sample_indices(samples: Sequence[dict[str, Any]]) -> list[int] | None:
         return [int(sample[KEY_SAMPLE_INDEX]) for sample in samples]
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def plan_batch(samples: Sequence[dict[str, Any]]) -> list[BatchEntry]:
+    """Check that samples can be batched and say, per key, what the batch will hold, without stacking.
+
+    :func:`collate_samples` is ``materialize_batch(plan_batch(samples))``; the shared-memory batches of
+    :class:`~pymia.data.backends.pytorch.SharedBatchCollate` stack the planned tensors into reused memory instead.
+
+    Parameters
+    ----------
+    samples : sequence of dict
+        As for :func:`collate_samples`.
+
+    Returns
+    -------
+    list of BatchEntry
+        One entry per key, in the samples' key order.
+
+    Raises
+    ------
+    BatchError
+        As for :func:`collate_samples`.
+    """
+    if not samples:
+        raise BatchError("cannot collate an empty batch")
+    sample_indices = _sample_indices(samples)
+    keys = list(samples[0])
+    if any(list(sample) != keys for sample in samples[1:]):
+        names = describe_samples(sample_indices, range(len(samples)))
+        for sample, name in zip(samples[1:], names[1:]):
+            if list(sample) != keys:
+                raise BatchError(
+                    f"cannot batch samples with different entries: {names[0]} has {keys} but {name} has {list(sample)}"
+                )
+    plan: list[BatchEntry] = []
+    for key in keys:
+        values = [sample[key] for sample in samples]
+        if all(isinstance(v, (np.ndarray, torch.Tensor)) for v in values) and not all(
+            isinstance(v, np.ndarray) and _is_text(v) for v in values
+        ):
+            arrays = [v for v in values if isinstance(v, np.ndarray)]
+            if any(array.dtype.kind not in _NUMERIC_KINDS for array in arrays):
+                names = describe_samples(sample_indices, range(len(samples)))
+                for value, name in zip(values, names):
+                    if isinstance(value, np.ndarray):
+                        check_array_dtype(key, value, name)
+            if len(arrays) == len(values) and not _same_shape_and_dtype(arrays):
+                check_batchable(key, values, sample_indices)
+            tensors = [_array_to_tensor(v) if isinstance(v, np.ndarray) else v for v in values]
+            _check_tensors(key, tensors, sample_indices)
+            shape = (len(tensors), *tensors[0].shape)
+            plan.append(BatchEntry(key, "stack", tensors, shape, tensors[0].dtype))
+        elif all(_is_number(v) for v in values):
+            tensor = torch.as_tensor(np.asarray(values))
+            plan.append(BatchEntry(key, "tensor", tensor, tuple(tensor.shape), tensor.dtype))
+        else:
+            plan.append(BatchEntry(key, "list", values, None, None))  # subject names, IndexExpression objects, ...
+    return plan
+
+
+def materialize_batch(plan: Sequence[BatchEntry]) -> dict[str, Any]:
+    """Build the batch dictionary of a :func:`plan_batch` plan in ordinary memory.
+
+    Stacking uses ``torch``'s ``default_collate``, which allocates shared memory when it runs in a
+    ``DataLoader`` worker (the batch then travels to the main process as a new shared-memory segment).
+
+    Parameters
+    ----------
+    plan : sequence of BatchEntry
+        From :func:`plan_batch`.
+
+    Returns
+    -------
+    dict
+        As :func:`collate_samples` returns it.
+    """
+    batch: dict[str, Any] = {}
+    for entry in plan:
+        if entry.kind == "stack":
+            batch[entry.key] = default_collate(list(entry.value))
+        else:
+            batch[entry.key] = entry.value
+    return batch
 
 
 def collate_samples(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -116,31 +224,4 @@ def collate_samples(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
         When the samples' keys differ, an array is not numeric, or shapes or dtypes of one entry
         differ; the message names the samples (by ``'sample_index'``) and their shapes.
     """
-    if not samples:
-        raise BatchError("cannot collate an empty batch")
-    sample_indices = _sample_indices(samples)
-    keys = list(samples[0])
-    names = describe_samples(sample_indices, range(len(samples)))
-    for sample, name in zip(samples[1:], names[1:]):
-        if list(sample) != keys:
-            raise BatchError(
-                f"cannot batch samples with different entries: {names[0]} has {keys} but {name} has {list(sample)}"
-            )
-    batch: dict[str, Any] = {}
-    for key in keys:
-        values = [sample[key] for sample in samples]
-        if all(isinstance(v, (np.ndarray, torch.Tensor)) for v in values) and not all(
-            isinstance(v, np.ndarray) and _is_text(v) for v in values
-        ):
-            for value, name in zip(values, names):
-                if isinstance(value, np.ndarray):
-                    check_array_dtype(key, value, name)
-            if all(isinstance(v, np.ndarray) for v in values):
-                check_batchable(key, values, sample_indices)
-            tensors = [_array_to_tensor(v) if isinstance(v, np.ndarray) else v for v in values]
-            batch[key] = _collate_tensors(key, tensors, sample_indices)
-        elif all(_is_number(v) for v in values):
-            batch[key] = torch.as_tensor(np.asarray(values))
-        else:
-            batch[key] = values  # metadata: subject names, IndexExpression objects, property dicts, ...
-    return batch
+    return materialize_batch(plan_batch(samples))

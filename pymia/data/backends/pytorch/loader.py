@@ -1,4 +1,8 @@
-"""One call that builds a ``DataLoader`` over a datasource with pymia's collate, seeding and settings."""
+"""One call that builds a ``DataLoader`` over a datasource with pymia's collate, seeding and settings.
+
+With workers, batches come back through reused shared-memory slots
+(:class:`~pymia.data.backends.pytorch.SharedBatchCollate`) instead of a new shared-memory segment per batch.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pymia.data.backends.pytorch.collate import collate_samples
 from pymia.data.backends.pytorch.dataset import PytorchDatasetAdapter
 from pymia.data.backends.pytorch.sampler import SeededRandomSampler
 from pymia.data.backends.pytorch.seeding import seed_worker
+from pymia.data.backends.pytorch.shared_batches import SharedBatchCollate, shared_batches_supported
 from pymia.errors import InvalidInputError
 
 __all__ = ["create_dataloader"]
@@ -30,6 +35,7 @@ def create_dataloader(
     persistent_workers: bool | None = None,
     prefetch_factor: int | None = None,
     multiprocessing_context: Any = None,
+    shared_batches: bool | None = None,
     **loader_options: Any,
 ) -> DataLoader:
     """Return a ``torch.utils.data.DataLoader`` over a datasource.
@@ -60,13 +66,18 @@ def create_dataloader(
         As for ``DataLoader``.
     persistent_workers : bool, optional
         Keep workers (and their open HDF5 files) alive between epochs; default ``num_workers > 0``.
+    shared_batches : bool, optional
+        Hand batches from the workers to the main process through a few reused shared-memory slots per
+        worker (:class:`SharedBatchCollate`) rather than PyTorch's new shared-memory segment per batch; the
+        batches are the same. Default: on with workers (except on Windows); no effect with ``num_workers=0``.
     **loader_options
         Further ``DataLoader`` arguments.
 
     Returns
     -------
     torch.utils.data.DataLoader
-        Batches are dictionaries from :func:`collate_samples` (e.g. ``'images'`` (B, Y, X, C)).
+        Batches are dictionaries from :func:`collate_samples` (e.g. ``'images'`` (B, Y, X, C)); its
+        ``collate_fn`` is :func:`collate_samples` or, with shared batches, a :class:`SharedBatchCollate`.
     """
     if isinstance(datasource, PytorchDatasetAdapter):
         if transform is not None:
@@ -85,13 +96,20 @@ def create_dataloader(
             sampler = SeededRandomSampler(dataset, seed)
     if persistent_workers is None:
         persistent_workers = num_workers > 0
+    if shared_batches is None:
+        shared_batches = num_workers > 0 and shared_batches_supported()
+    collate_fn: Any = collate_samples
+    if shared_batches and num_workers > 0:
+        # slots: the batches a worker may have queued (prefetch_factor), the caller's current and previous
+        # batch, one to spare; more only when the caller keeps batches (then PyTorch's path is used)
+        collate_fn = SharedBatchCollate(slots_per_worker=(2 if prefetch_factor is None else prefetch_factor) + 3)
     return DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle if sampler is None else False,
         sampler=sampler,
         num_workers=num_workers,
-        collate_fn=collate_samples,
+        collate_fn=collate_fn,
         worker_init_fn=seed_worker,
         generator=generator,
         drop_last=drop_last,
