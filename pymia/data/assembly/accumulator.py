@@ -84,6 +84,16 @@ def _torch_can_take(*arrays: np.ndarray) -> bool:
     ) and dtype in (np.float32, np.float64, np.float16)
 
 
+def _grid_rows(factors: Sequence[np.ndarray]) -> Callable[[int, int], np.ndarray]:
+    """Rows ``[start, stop)`` (float32) of the outer product of per-axis weight sums, on demand."""
+    rest = np.ones((), dtype=np.float64)
+    for factor in factors[1:]:
+        rest = np.multiply.outer(rest, factor)
+    rest32 = rest.astype(np.float32)
+    first32 = np.asarray(factors[0], dtype=np.float32)
+    return lambda start, stop: np.multiply.outer(first32[start:stop], rest32)
+
+
 class VolumeAccumulator:
     """Accumulate samples of one volume of spatial ``shape`` with ``channels`` channels.
 
@@ -257,32 +267,28 @@ class VolumeAccumulator:
         return factors
 
     def _weight_rows(self) -> Callable[[int, int], np.ndarray]:
-        """A function giving the float32 weight sums of rows ``[start, stop)`` of the volume."""
-        factors = self._grid_factors() if self._weights is None else None
-        if factors is None:
-            weights = self.coverage
-            return lambda start, stop: weights[start:stop]
-        first, rest = factors[0], np.ones((), dtype=np.float64)
-        for factor in factors[1:]:
-            rest = np.multiply.outer(rest, factor)
-        rest32 = rest.astype(np.float32)
-        first32 = first.astype(np.float32)
-        return lambda start, stop: np.multiply.outer(first32[start:stop], rest32)
+        """A function giving the float32 weight sums of rows ``[start, stop)`` of the volume.
+
+        A full grid's rows come from its per-axis sums on demand, without storing a weight map.
+        """
+        if self._weights is None and self.shape:
+            factors = self._grid_factors()
+            if factors is not None:
+                return _grid_rows(factors)
+            self._weights = self._box_weights()
+        weights = self.coverage
+        return lambda start, stop: weights[start:stop]
 
     @property
     def coverage(self) -> np.ndarray:
         """Sum of weights per voxel, float32 of the spatial shape (0 where no sample contributed)."""
         if self._weights is None:
-            self._weights = self._compute_weights()
+            factors = self._grid_factors() if self.shape else None
+            self._weights = self._box_weights() if factors is None else _grid_rows(factors)(0, self.shape[0])
         return self._weights
 
-    def _compute_weights(self) -> np.ndarray:
-        factors = self._grid_factors()
-        if factors is not None:
-            weights = np.ones((), dtype=np.float32)
-            for factor in factors:
-                weights = np.multiply.outer(weights, factor.astype(np.float32))
-            return np.ascontiguousarray(weights, dtype=np.float32).reshape(self.shape)
+    def _box_weights(self) -> np.ndarray:
+        """The weight map as the sum of the boxes' windows (any set of boxes)."""
         weights = np.zeros(self.shape, dtype=np.float32)
         for box in self._boxes:
             source = tuple(slice(max(start, 0), min(stop, size)) for (start, stop), size in zip(box, self.shape))

@@ -106,7 +106,25 @@ class EventFileBackend:
             self._records.close()
 
 
-class SummaryWriterBackend:
+class _WrappedWriter:
+    """Flushing and closing shared by the backends that wrap a framework's writer."""
+
+    writer: Any
+    owns_writer: bool
+
+    def flush(self) -> None:
+        """Write buffered events to disk."""
+        self.writer.flush()
+
+    def close(self) -> None:
+        """Flush, and close the wrapped writer if this backend owns it."""
+        if self.owns_writer:
+            self.writer.close()
+        else:
+            self.writer.flush()
+
+
+class SummaryWriterBackend(_WrappedWriter):
     """Wrap a ``torch.utils.tensorboard.SummaryWriter`` or a ``tensorboardX.SummaryWriter``.
 
     Parameters
@@ -131,19 +149,8 @@ class SummaryWriterBackend:
         """Write one RGB ``uint8`` image of shape (H, W, 3) under ``tag`` at ``step``."""
         self.writer.add_image(tag, image, int(step), dataformats="HWC")
 
-    def flush(self) -> None:
-        """Flush the wrapped writer."""
-        self.writer.flush()
 
-    def close(self) -> None:
-        """Flush, and close the wrapped writer if this backend owns it."""
-        if self.owns_writer:
-            self.writer.close()
-        else:
-            self.writer.flush()
-
-
-class TensorFlowBackend:
+class TensorFlowBackend(_WrappedWriter):
     """Write through ``tf.summary`` into a TensorFlow summary file writer.
 
     Parameters
@@ -170,17 +177,6 @@ class TensorFlowBackend:
         """Write one RGB ``uint8`` image of shape (H, W, 3) under ``tag`` at ``step``."""
         with self.writer.as_default():
             self._tf.summary.image(tag, image[np.newaxis], step=int(step))
-
-    def flush(self) -> None:
-        """Write buffered events to disk."""
-        self.writer.flush()
-
-    def close(self) -> None:
-        """Flush, and close the writer if this backend owns it."""
-        if self.owns_writer:
-            self.writer.close()
-        else:
-            self.writer.flush()
 
 
 _FRAMEWORKS = ("auto", "tensorboard", "torch", "tensorboardX", "tensorflow")
