@@ -22,7 +22,7 @@ import pymia.data.definition as defs
 from pymia.data.storage.hdf5_writer import DEFAULT_LAYOUT, Hdf5Layout, create_array_dataset, string_dtype
 from pymia.errors import InvalidInputError, MissingFileError, OutputExistsError, PymiaError
 
-__all__ = ["Hdf5Writer", "Writer", "get_writer", "writer_registry"]
+__all__ = ["Hdf5Writer", "Writer", "get_writer", "write_offset_tables", "writer_registry"]
 
 
 class Writer(abc.ABC):

@@ -206,6 +206,18 @@ def test_offset_table_maps_subjects_without_opening_their_datasets(tmp_path: pat
     assert not reader.files._arrays and not any(name.startswith("data/") for name in reader.files._datasets)
 
 
+def test_no_offset_table_for_chunked_voxels(tmp_path: pathlib.Path) -> None:
+    """Chunked image data has no file offsets: the writer leaves its table out, the reader uses h5py."""
+    from pymia.data.storage.hdf5_writer import Hdf5Layout
+
+    path = create_test_dataset(tmp_path / "ds.h5", n_subjects=2, shape=(4, 5, 6), layout=Hdf5Layout(chunks="auto"))
+    with h5py.File(path, "r") as file:
+        assert "images_offsets" not in file.get("meta/storage", {})
+    reader = Hdf5Reader(path)
+    assert reader._offset_table("images") is None
+    np.testing.assert_array_equal(reader.read_box("images", 1, None), _reference(path, "data/images/1"))
+
+
 @pytest.mark.parametrize("damage", ["wrong offsets", "repacked"])
 def test_a_stale_offset_table_is_ignored(tmp_path: pathlib.Path, damage: str) -> None:
     """A table that no longer matches the data (edited, or the file rewritten by another tool) is not used."""
