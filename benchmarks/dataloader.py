@@ -1,10 +1,11 @@
 """Training-style loader throughput: samples/s at batch 16, random order, with 0 and 2 workers.
 
 Compared in one run, on the same phantom subjects: pymia's PyTorch adapter (``create_dataloader``),
-pymia's ``tf.data`` pipeline (``create_tf_dataset``; 0 workers = tf.data threads, 2 = reader
-processes), pymia 0.3.4's ``PytorchDatasetAdapter`` (venv ``.benchmarks-venv-pymia034``, NumPy
-aliases restored), TorchIO's ``Queue`` (venv ``.benchmarks-venv-torchio``) and MONAI's ``Dataset``
-and ``CacheDataset`` (random crops from NIfTI files). Two workloads: 2-D axial slices and 3-D patches.
+pymia's own PyTorch loader (``create_batch_loader``), pymia's ``tf.data`` pipeline (``create_tf_dataset``;
+0 workers = tf.data threads, 2 = reader processes), pymia 0.3.4's ``PytorchDatasetAdapter`` (venv
+``.benchmarks-venv-pymia034``, NumPy aliases restored), TorchIO's ``Queue`` (venv
+``.benchmarks-venv-torchio``) and MONAI's ``Dataset`` and ``CacheDataset`` (random crops from NIfTI files).
+Two workloads: 2-D axial slices and 3-D patches.
 
 Each measurement runs in its own process: one warm-up epoch (workers start, caches fill), then
 ``--repeats`` timings, each of as many whole epochs as take at least ``--min-seconds`` (default 1 s);
@@ -15,7 +16,9 @@ Why timings of several epochs, and 16 subjects by default (there were 4): a 2-D 
 samples (16 batches, about 20 ms without workers), and each epoch with workers starts with a pipeline
 refill (a round trip to every worker, then the first batch) that took 3-8 ms here. Timing single epochs
 of 4 subjects measured mostly that start and the timer's noise, while training throughput is the steady
-state of long epochs. Every loader is timed the same way. Run::
+state of long epochs. Every loader is timed the same way. The loaders are timed minutes apart, while the
+machine's speed drifts; ``benchmarks/worker_scaling.py`` measures the 2-worker / 0-worker ratio of pymia's
+PyTorch loaders with alternating timings instead. Run::
 
     python benchmarks/dataloader.py                      # ~20 minutes on 2 busy cores
     python benchmarks/dataloader.py --loaders 'pymia torch' --modes 2d 3d      # ~1 minute
@@ -37,7 +40,15 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "dataloader.json"
 BATCH = 16
-LOADERS = ("pymia torch", "pymia tf.data", "pymia 0.3.4", "TorchIO Queue", "MONAI Dataset", "MONAI CacheDataset")
+LOADERS = (
+    "pymia torch",
+    "pymia BatchLoader",
+    "pymia tf.data",
+    "pymia 0.3.4",
+    "TorchIO Queue",
+    "MONAI Dataset",
+    "MONAI CacheDataset",
+)
 WORKERS = (0, 2)
 MODES = ("2d", "3d")
 
@@ -89,6 +100,24 @@ def _ours_torch(config: dict) -> dict:
         return (len(batch["images"]) for batch in loader)
 
     return _time_epochs(iterate, config)
+
+
+def _ours_batch_loader(config: dict) -> dict:
+    from pymia.data.backends.pytorch import create_batch_loader
+    from pymia.data.extraction import DataExtractor, PatchWiseIndexing, PymiaDatasource, SliceIndexing
+
+    patch = config["patch"]
+    indexing = SliceIndexing() if config["mode"] == "2d" else PatchWiseIndexing((patch,) * 3)
+    datasource = PymiaDatasource(config["h5"], indexing, DataExtractor(categories=("images", "labels")))
+    loader = create_batch_loader(datasource, batch_size=BATCH, shuffle=True, seed=0, num_workers=config["workers"])
+
+    def iterate():
+        return (len(batch["images"]) for batch in loader)
+
+    try:
+        return _time_epochs(iterate, config)
+    finally:
+        loader.close()
 
 
 def _ours_tf(config: dict) -> dict:
@@ -216,6 +245,7 @@ def _monai(config: dict, cached: bool) -> dict:
 
 DRIVERS = {
     "pymia torch": _ours_torch,
+    "pymia BatchLoader": _ours_batch_loader,
     "pymia tf.data": _ours_tf,
     "pymia 0.3.4": _pymia034,
     "TorchIO Queue": _torchio,

@@ -1,7 +1,8 @@
 """Benchmark: does pymia's loader keep a GPU busy? A training loop timed on the GPU and on the host.
 
 The loop trains the 2-D U-Net of ``examples/training`` (pymia's paper network: 16 base channels,
-3 poolings, batch 16 of axial 128 × 128 slices with T1 and T2) from ``create_dataloader`` over the
+3 poolings, batch 16 of axial 128 × 128 slices with T1 and T2) from ``create_dataloader`` (PyTorch's
+``DataLoader``) and from ``create_batch_loader`` (pymia's ``BatchLoader``) over the
 same phantom subjects as ``benchmarks/dataloader.py``, with ``pin_memory`` and ``non_blocking``
 copies and AMP on CUDA. For each number of workers it reports, over ``--iterations`` steps after a
 warm-up:
@@ -36,7 +37,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "examples" / "training"))
 import models_torch  # noqa: E402 - the examples' U-Net
 
-from pymia.data.backends.pytorch import create_dataloader  # noqa: E402
+from pymia.data.backends.pytorch import BatchLoader, create_batch_loader, create_dataloader  # noqa: E402
 from pymia.data.extraction import DataExtractor, PymiaDatasource, SliceIndexing  # noqa: E402
 from pymia.testing.datasets import create_test_dataset  # noqa: E402
 
@@ -51,10 +52,20 @@ def batches_forever(loader: torch.utils.data.DataLoader):
         yield from loader
 
 
-def run_loop(datasource: PymiaDatasource, workers: int, device: torch.device, iterations: int, warm_up: int) -> dict:
+LOADERS = {"DataLoader": create_dataloader, "BatchLoader": create_batch_loader}
+
+
+def run_loop(
+    datasource: PymiaDatasource,
+    workers: int,
+    device: torch.device,
+    iterations: int,
+    warm_up: int,
+    loader_name: str = "DataLoader",
+) -> dict:
     """Train for ``warm_up + iterations`` steps; time the last ``iterations``."""
     cuda = device.type == "cuda"
-    loader = create_dataloader(
+    loader = LOADERS[loader_name](
         datasource, batch_size=16, shuffle=True, seed=0, num_workers=workers, pin_memory=cuda, drop_last=True
     )
     channels = datasource[0]["images"].shape[-1]
@@ -95,11 +106,19 @@ def run_loop(datasource: PymiaDatasource, workers: int, device: torch.device, it
     if cuda:
         torch.cuda.synchronize(device)
     wall = time.perf_counter() - start
-    result = {"workers": workers, "samples_per_s": samples / wall, "loader_wait": wait_s / wall, "wall_s": wall}
+    result = {
+        "loader": loader_name,
+        "workers": workers,
+        "samples_per_s": samples / wall,
+        "loader_wait": wait_s / wall,
+        "wall_s": wall,
+    }
     if cuda:
         busy_ms = [begin.elapsed_time(end) for begin, end in events]
         result["gpu_busy"] = sum(busy_ms) / (wall * 1e3)
         result["gpu_ms_per_step"] = statistics.median(busy_ms)
+    if isinstance(loader, BatchLoader):
+        loader.close()  # stop its worker processes now
     del loader
     return result
 
@@ -111,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=300, help="timed steps per worker setting")
     parser.add_argument("--warm-up", type=int, default=30)
     parser.add_argument("--workers", type=int, nargs="+", help="default: 0, 2 and 4 where the CPUs allow")
+    parser.add_argument(
+        "--loaders", nargs="+", choices=tuple(LOADERS), default=list(LOADERS), help="pymia loaders to compare"
+    )
     parser.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cuda' or 'cpu'")
     parser.add_argument("--out", type=pathlib.Path, help=f"JSON output (default {RESULTS} on a GPU, none on CPU)")
     args = parser.parse_args(argv)
@@ -126,15 +148,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         path = create_test_dataset(pathlib.Path(folder) / "data.h5", n_subjects=args.subjects, shape=tuple(args.shape))
         datasource = PymiaDatasource(path, SliceIndexing(), DataExtractor(categories=("images", "labels")))
-        for count in workers:
-            rows.append(run_loop(datasource, count, device, args.iterations, args.warm_up))
-            datasource.close_reader()
+        for loader_name in args.loaders:
+            for count in workers:
+                rows.append(run_loop(datasource, count, device, args.iterations, args.warm_up, loader_name))
+                datasource.close_reader()
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU (smoke run: no GPU timing)"
     print(f"device: {name}; batch 16 of {tuple(args.shape[1:])} slices, 2-D U-Net, {args.iterations} steps")
-    print(f"{'workers':>8}{'samples/s':>12}{'GPU busy':>10}{'loader wait':>13}")
+    print(f"{'loader':<12}{'workers':>8}{'samples/s':>12}{'GPU busy':>10}{'loader wait':>13}")
     for row in rows:
         busy = f"{row['gpu_busy']:.0%}" if "gpu_busy" in row else "—"
-        print(f"{row['workers']:>8}{row['samples_per_s']:>12.0f}{busy:>10}{row['loader_wait']:>13.0%}")
+        cells = f"{row['workers']:>8}{row['samples_per_s']:>12.0f}{busy:>10}{row['loader_wait']:>13.0%}"
+        print(f"{row['loader']:<12}" + cells)
     out = args.out or (RESULTS if device.type == "cuda" else None)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

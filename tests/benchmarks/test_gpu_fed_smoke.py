@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import pathlib
 
 import pytest
@@ -18,8 +19,14 @@ def test_gpu_fed_benchmark_smoke_run_on_cpu(tmp_path: pathlib.Path, capsys: pyte
     spec.loader.exec_module(module)
     out = tmp_path / "gpu_fed.json"
     arguments = ["--device", "cpu", "--subjects", "2", "--shape", "8", "32", "32", "--iterations", "2"]
-    assert module.main([*arguments, "--warm-up", "1", "--workers", "0", "--out", str(out)]) == 0
+    assert module.main([*arguments, "--warm-up", "1", "--workers", "0", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "CPU (smoke run" in printed and out.is_file()
-    (row,) = __import__("json").loads(out.read_text())["rows"]
-    assert row["workers"] == 0 and row["samples_per_s"] > 0 and 0 <= row["loader_wait"] <= 1
+    rows = json.loads(out.read_text())["rows"]
+    assert [(row["loader"], row["workers"]) for row in rows] == [
+        ("DataLoader", 0),
+        ("DataLoader", 2),
+        ("BatchLoader", 0),
+        ("BatchLoader", 2),
+    ]
+    assert all(row["samples_per_s"] > 0 and 0 <= row["loader_wait"] <= 1 for row in rows)

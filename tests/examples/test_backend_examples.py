@@ -27,8 +27,10 @@ def _tags(log_dir: pathlib.Path) -> dict[str, list[str]]:
 
 
 @requires_torch
-def test_torch_loop_quick_run_logs_loss_dice_and_overlays(tmp_path, capsys):
-    assert _load("training_loops/torch_loop.py").main(["--quick", "--output", str(tmp_path)]) == 0
+@pytest.mark.parametrize("loader", ["dataloader", "batch"])
+def test_torch_loop_quick_run_logs_loss_dice_and_overlays(tmp_path, capsys, loader):
+    arguments = ["--quick", "--output", str(tmp_path), "--loader", loader, "--workers", "1"]
+    assert _load("training_loops/torch_loop.py").main(arguments) == 0
     assert "validation mean Dice" in capsys.readouterr().out
     tags = _tags(tmp_path)
     assert {"train/loss", "validation/DICE/INNER/MEAN", "validation/DICE/OUTER/STD"} <= set(tags["scalars"])

@@ -25,6 +25,7 @@ from pymia.data.backends.pytorch import (  # noqa: E402
     SeededRandomSampler,
     SubsetSequentialSampler,
     collate_samples,
+    create_batch_loader,
     create_dataloader,
     sample_to_tensors,
     seed_worker,
@@ -323,6 +324,10 @@ def _ddp_worker(rank: int, world_size: int, dataset_path: str, port: int, out_di
     for epoch in range(2):
         sampler.set_epoch(epoch)
         seen[f"train{epoch}"] = [int(i) for batch in loader for i in batch["sample_index"]]
+    with create_batch_loader(adapter, batch_size=4, sampler=sampler, num_workers=2) as batch_loader:
+        for epoch in range(2):
+            sampler.set_epoch(epoch)
+            seen[f"batch_loader{epoch}"] = [int(i) for batch in batch_loader for i in batch["sample_index"]]
     evaluation = create_dataloader(adapter, batch_size=4, sampler=DistributedEvaluationSampler(adapter))
     seen["evaluation"] = [int(i) for batch in evaluation for i in batch["sample_index"]]
     gathered = [None] * world_size
@@ -351,4 +356,6 @@ def test_ddp_gloo_two_ranks_see_every_sample_once_per_epoch(dataset_path, tmp_pa
         combined = ranks[0][key] + ranks[1][key]
         assert sorted(combined) == list(range(18)), key
     assert ranks[0]["train0"] != ranks[0]["train1"]  # set_epoch reshuffled
+    for rank in ranks:  # BatchLoader with 2 workers per rank: the DataLoader's samples, in the same order
+        assert (rank["batch_loader0"], rank["batch_loader1"]) == (rank["train0"], rank["train1"])
     assert ranks[0]["evaluation"] == list(range(6)) and ranks[1]["evaluation"] == list(range(6, 18))

@@ -18,6 +18,7 @@ except ImportError as error:  # pragma: no cover - torch is installed in the tes
         "pymia.data.backends.pytorch needs PyTorch; install it with `pip install pymia[torch]`"
     ) from error
 
+from pymia.data.backends.pytorch.batch_loader import BatchLoader, WorkerError, create_batch_loader
 from pymia.data.backends.pytorch.collate import collate_samples, sample_to_tensors
 from pymia.data.backends.pytorch.dataset import PytorchDatasetAdapter
 from pymia.data.backends.pytorch.loader import create_dataloader
@@ -31,12 +32,15 @@ from pymia.data.backends.pytorch.seeding import seed_worker
 from pymia.data.backends.pytorch.shared_batches import SharedBatchCollate, shared_batches_supported
 
 __all__ = [
+    "BatchLoader",
     "DistributedEvaluationSampler",
     "PytorchDatasetAdapter",
     "SeededRandomSampler",
     "SharedBatchCollate",
     "SubsetSequentialSampler",
+    "WorkerError",
     "collate_samples",
+    "create_batch_loader",
     "create_dataloader",
     "sample_to_tensors",
     "seed_worker",

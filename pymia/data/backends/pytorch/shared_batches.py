@@ -137,17 +137,22 @@ class _WorkerSlot:
     __slots__ = ("capacity", "data", "memory", "pending_fd", "state", "targets")
 
     def __init__(self, capacity: int) -> None:
-        fd, self.memory = _new_segment(_HEADER + capacity)
-        try:
-            # Registered with multiprocessing's resource sharer: the main process fetches a duplicate of
-            # the descriptor when it unpickles the first message of this slot.
-            self.pending_fd: Any = reduction.DupFd(fd)
-        finally:
-            os.close(fd)
+        # the descriptor stays open until it is handed to the main process (take_pending_fd)
+        self.pending_fd: int | None
+        self.pending_fd, self.memory = _new_segment(_HEADER + capacity)
         self.capacity = capacity
         self.state = np.frombuffer(self.memory, dtype=np.int32, count=1)
         self.data = torch.frombuffer(self.memory, dtype=torch.uint8, count=capacity, offset=_HEADER)
         self.targets: dict[tuple, list[torch.Tensor | None]] = {}
+
+    def take_pending_fd(self) -> int | None:
+        """The slot's descriptor if the main process has not received it yet (the caller closes it), else None."""
+        fd, self.pending_fd = self.pending_fd, None
+        return fd
+
+    def __del__(self) -> None:
+        if getattr(self, "pending_fd", None) is not None:
+            os.close(self.pending_fd)
 
     def targets_for(self, signature: tuple, layout: _Layout) -> list[torch.Tensor | None]:
         """Tensor views of this slot for each entry of a layout (cached: batches mostly repeat one layout)."""
@@ -196,7 +201,9 @@ class _WorkerSlots:
             self.disabled = True
         return None
 
-    def collate(self, samples: Sequence[dict[str, Any]]) -> Any:
+    def fill(self, samples: Sequence[dict[str, Any]]) -> tuple[int, _Layout, list] | dict[str, Any]:
+        """Stack ``samples`` into a free slot: ``(slot number, layout, non-tensor values)``, or an ordinary
+        batch (:func:`materialize_batch`) when no slot can be had."""
         plan = plan_batch(samples)
         if self.disabled:
             return materialize_batch(plan)
@@ -223,8 +230,23 @@ class _WorkerSlots:
         except BaseException:
             slot.state[0] = _FREE
             raise
-        values = [entry.value if entry.kind == "list" else None for entry in plan]
-        fd, slot.pending_fd = slot.pending_fd, None
+        return number, layout, [entry.value if entry.kind == "list" else None for entry in plan]
+
+    def collate(self, samples: Sequence[dict[str, Any]]) -> Any:
+        """A :class:`_SharedBatch` message for the ``DataLoader``'s result queue, or an ordinary batch."""
+        filled = self.fill(samples)
+        if isinstance(filled, dict):
+            return filled
+        number, layout, values = filled
+        slot = self.slots[number]
+        raw_fd, fd = slot.take_pending_fd(), None
+        if raw_fd is not None:
+            # registered with multiprocessing's resource sharer: the main process fetches a duplicate of
+            # the descriptor when it unpickles the first message of this slot
+            try:
+                fd = reduction.DupFd(raw_fd)
+            finally:
+                os.close(raw_fd)
         return _SharedBatch(self.token, self.process_key, number, fd, slot.capacity, layout, values)
 
 
