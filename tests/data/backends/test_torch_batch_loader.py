@@ -378,8 +378,11 @@ def test_a_worker_reads_at_most_prefetch_batches_ahead(dataset_path, prefetch):
         iterator = iter(loader)
         for taken in range(1, 4):
             next(iterator)
-            time.sleep(0.3)  # the worker reads ahead until it runs out of credits
             returned = taken - taken % max(1, prefetch // 2)  # credits go back in groups of prefetch // 2
+            deadline = time.monotonic() + 30  # the worker reads ahead until it runs out of credits ...
+            while int(adapter.reads) < prefetch + returned and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.2)  # ... and then no further
             assert int(adapter.reads) == prefetch + returned
 
 
