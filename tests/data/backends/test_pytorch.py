@@ -43,6 +43,7 @@ from pymia.data.indexexpression import IndexExpression  # noqa: E402
 from pymia.data.transformation import ComposeTransform  # noqa: E402
 from pymia.errors import InvalidInputError  # noqa: E402
 from pymia.testing.datasets import create_test_dataset  # noqa: E402
+from tests.data.backends.torch_batches import assert_same_batches  # noqa: E402
 
 N_SUBJECTS, SHAPE = 3, (6, 10, 12)  # 18 axial slices of (10, 12)
 
@@ -80,17 +81,6 @@ def _all_batches(loader, epoch=None):
     if epoch is not None:
         loader.dataset.set_epoch(epoch)
     return list(loader)
-
-
-def _assert_same_batches(first, second):
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
-        assert a.keys() == b.keys()
-        for key in a:
-            if isinstance(a[key], torch.Tensor):
-                torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
-            else:
-                assert a[key] == b[key]
 
 
 def test_getitem_returns_tensors_sharing_the_arrays_memory(dataset_path):
@@ -191,7 +181,7 @@ def test_two_workers_return_the_same_batches_as_the_main_process(dataset_path, s
     datasource[0]  # open the file in the parent before the workers start
     reference = list(create_dataloader(datasource, batch_size=4))
     loader = create_dataloader(datasource, batch_size=4, num_workers=2, multiprocessing_context=start_method)
-    _assert_same_batches(list(loader), reference)
+    assert_same_batches(list(loader), reference)
 
 
 def _augmentation():
@@ -213,9 +203,9 @@ def test_seeded_augmentation_is_the_same_with_zero_and_two_workers(dataset_path,
 
     serial, parallel = loader(0), loader(2)
     epoch0 = _all_batches(serial, epoch=0)
-    _assert_same_batches(_all_batches(parallel, epoch=0), epoch0)
+    assert_same_batches(_all_batches(parallel, epoch=0), epoch0)
     epoch1 = _all_batches(serial, epoch=1)
-    _assert_same_batches(_all_batches(parallel, epoch=1), epoch1)  # set_epoch reaches persistent workers
+    assert_same_batches(_all_batches(parallel, epoch=1), epoch1)  # set_epoch reaches persistent workers
     by_index0 = {int(i): img for b in epoch0 for i, img in zip(b["sample_index"], b["images"])}
     by_index1 = {int(i): img for b in epoch1 for i, img in zip(b["sample_index"], b["images"])}
     assert not torch.equal(by_index0[5], by_index1[5])  # a new epoch draws new augmentation

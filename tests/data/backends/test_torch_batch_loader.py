@@ -46,6 +46,7 @@ from pymia.data.extraction import (  # noqa: E402
 from pymia.data.transformation import ComposeTransform  # noqa: E402
 from pymia.errors import InvalidInputError  # noqa: E402
 from pymia.testing.datasets import create_test_dataset  # noqa: E402
+from tests.data.backends.torch_batches import assert_same_batches, in_slot, slot_ranges  # noqa: E402
 
 N_SUBJECTS, SHAPE = 3, (8, 10, 12)  # 24 axial slices of (10, 12); 12 patches of 4³ per subject
 
@@ -76,32 +77,6 @@ def _loader(path, workers, mode="2d", factory=create_batch_loader, **options):
     )
 
 
-def _slot_ranges() -> list[tuple[int, int]]:
-    ranges = []
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            if "memfd:pymia-batch" in line:
-                start, end = line.split()[0].split("-")
-                ranges.append((int(start, 16), int(end, 16)))
-    return ranges
-
-
-def _in_slot(tensor: torch.Tensor) -> bool:
-    return any(start <= tensor.data_ptr() < end for start, end in _slot_ranges())
-
-
-def _assert_same_batches(first, second):
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
-        assert list(a) == list(b)
-        for key in a:
-            if isinstance(a[key], torch.Tensor):
-                assert a[key].dtype == b[key].dtype
-                torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
-            else:
-                assert a[key] == b[key]
-
-
 @pytest.mark.parametrize("mode", ["2d", "3d"])
 @pytest.mark.parametrize("workers", [0, 1, 2, 3])
 def test_batches_equal_the_dataloaders_for_any_worker_count(dataset_path, mode, workers):
@@ -112,11 +87,11 @@ def test_batches_equal_the_dataloaders_for_any_worker_count(dataset_path, mode, 
             reference_loader.dataset.set_epoch(epoch)
             loader.dataset.set_epoch(epoch)
             batches = list(loader)
-            _assert_same_batches(batches, list(reference_loader))
+            assert_same_batches(batches, list(reference_loader))
             assert len(batches) == len(loader) == (6 if mode == "2d" else 9)
             if workers:  # all kept here: each worker has prefetch + 3 slots, then sends ordinary batches
-                in_slot = [_in_slot(batch["images"]) for batch in batches]
-                assert sum(in_slot) == min(len(batches), (loader.prefetch + 3) * workers)
+                slotted = [in_slot(batch["images"]) for batch in batches]
+                assert sum(slotted) == min(len(batches), (loader.prefetch + 3) * workers)
             del batches
     finally:
         loader.close()
@@ -130,7 +105,7 @@ def test_spawn_and_forkserver(dataset_path, start_method):
         loader.dataset.set_epoch(1)  # reaches the workers with the epoch plan
         batches = list(loader)
         loader.dataset.set_epoch(0)
-        _assert_same_batches(list(loader), reference)
+        assert_same_batches(list(loader), reference)
     assert batches[0]["images"].sum() != reference[0]["images"].sum()
 
 
@@ -139,7 +114,7 @@ def test_metadata_travels_next_to_the_batch(dataset_path):
     datasource = _datasource(dataset_path, extractor=extractor)
     with create_batch_loader(datasource, batch_size=5, num_workers=2) as loader:
         batches = list(loader)
-    _assert_same_batches(batches, list(create_dataloader(datasource, batch_size=5)))
+    assert_same_batches(batches, list(create_dataloader(datasource, batch_size=5)))
     first_subject = datasource.get_subjects()[0]
     assert batches[0]["subject"][:2] == [first_subject] * 2 and len(batches[-1]["subject"]) == 4
     assert [len(batch["images"]) for batch in batches] == [5, 5, 5, 5, 4]
@@ -152,30 +127,30 @@ def test_an_epoch_cut_short_does_not_leak_into_the_next(dataset_path):
             iterator = iter(loader)
             for _ in range(stop):
                 next(iterator)
-            _assert_same_batches(list(loader), reference)  # a new epoch cancels the unfinished one
+            assert_same_batches(list(loader), reference)  # a new epoch cancels the unfinished one
         partial = iter(loader)
         first = next(partial)
-        _assert_same_batches([first], reference[:1])
+        assert_same_batches([first], reference[:1])
         second = iter(loader)
         with pytest.raises(StopIteration):
             next(partial)  # cancelled by the new epoch
-        _assert_same_batches(list(second), reference)
+        assert_same_batches(list(second), reference)
 
 
 def test_kept_batches_stay_valid_and_slots_run_out_into_ordinary_batches(dataset_path):
     reference = list(_loader(dataset_path, 0)) * 4
     with _loader(dataset_path, 1, prefetch=1) as loader:  # 4 slots
         kept = [batch for _ in range(4) for batch in loader]
-    _assert_same_batches(kept, reference)
-    in_slot = [_in_slot(batch["images"]) for batch in kept]
-    assert in_slot[:4] == [True] * 4 and not any(in_slot[4:])
+    assert_same_batches(kept, reference)
+    slotted = [in_slot(batch["images"]) for batch in kept]
+    assert slotted[:4] == [True] * 4 and not any(slotted[4:])
 
 
 def test_slots_are_reused_when_batches_are_dropped(dataset_path):
     with _loader(dataset_path, 2) as loader:
         for _ in range(4):
             for batch in loader:
-                assert _in_slot(batch["images"])
+                assert in_slot(batch["images"])
         assert len(loader._workers.slots[0]) <= loader.prefetch + 3
 
 
@@ -186,7 +161,7 @@ def test_larger_batches_grow_a_slot(dataset_path):
         small = list(loader)
         loader.batch_size = 8
         large = list(loader)
-    _assert_same_batches(
+    assert_same_batches(
         small + large,
         list(create_dataloader(datasource, batch_size=2)) + list(create_dataloader(datasource, batch_size=8)),
     )
@@ -222,7 +197,7 @@ def test_loader_is_usable_after_a_worker_error(dataset_path):
     with BatchLoader(FailsOnce(datasource), batch_size=4, num_workers=2) as loader:
         with pytest.raises(OSError, match="disk hiccup"):
             list(loader)
-        _assert_same_batches(list(loader), list(create_dataloader(datasource, batch_size=4)))
+        assert_same_batches(list(loader), list(create_dataloader(datasource, batch_size=4)))
 
 
 class _Unpicklable(Exception):
@@ -315,7 +290,7 @@ def test_pin_memory_copies_and_frees_the_slot(dataset_path, monkeypatch):
     pinned = []
 
     def fake_pin(tensor):
-        pinned.append(_in_slot(tensor))
+        pinned.append(in_slot(tensor))
         return tensor.clone()
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -323,14 +298,14 @@ def test_pin_memory_copies_and_frees_the_slot(dataset_path, monkeypatch):
     with _loader(dataset_path, 2, pin_memory=True, prefetch=1) as loader:
         for _ in range(3):  # 18 batches through 8 slots: each slot is free again once its batch is copied
             batches = list(loader)
-            _assert_same_batches(batches, reference)
-            assert not any(_in_slot(batch["images"]) for batch in batches)
+            assert_same_batches(batches, reference)
+            assert not any(in_slot(batch["images"]) for batch in batches)
     assert len(pinned) == 3 * 6 * 3 and all(pinned)
 
 
 def test_close_stops_the_workers_and_unmaps_the_slots(dataset_path):
     gc.collect()
-    mapped_before = len(_slot_ranges())
+    mapped_before = len(slot_ranges())
     shm_before = set(os.listdir("/dev/shm"))
     loader = _loader(dataset_path, 2)
     kept = list(loader)
@@ -338,13 +313,13 @@ def test_close_stops_the_workers_and_unmaps_the_slots(dataset_path):
     loader.close()
     assert not any(process.is_alive() for process in processes)
     assert kept[0]["images"].abs().sum() > 0  # kept batches stay readable after close
-    _assert_same_batches(list(loader), list(_loader(dataset_path, 0)))  # new workers on demand
+    assert_same_batches(list(loader), list(_loader(dataset_path, 0)))  # new workers on demand
     processes = list(loader._workers.processes)
     del loader, kept
     gc.collect()
     time.sleep(0.1)
     assert not any(process.is_alive() for process in processes)  # the finalizer stopped them
-    assert len(_slot_ranges()) == mapped_before
+    assert len(slot_ranges()) == mapped_before
     assert set(os.listdir("/dev/shm")) <= shm_before
 
 
@@ -395,4 +370,4 @@ def test_every_prefetch_and_chunk_size_delivers_all_batches(dataset_path, prefet
     options = {"prefetch": prefetch, "batches_per_message": batches_per_message, "timeout": 20}
     with _loader(dataset_path, workers, **options) as loader:
         for _ in range(2):
-            _assert_same_batches(list(loader), reference)
+            assert_same_batches(list(loader), reference)

@@ -46,6 +46,7 @@ from pymia.data.indexexpression import IndexExpression  # noqa: E402
 from pymia.data.transformation import ComposeTransform  # noqa: E402
 from pymia.errors import InvalidInputError  # noqa: E402
 from pymia.testing.datasets import create_test_dataset  # noqa: E402
+from tests.data.backends.torch_batches import assert_same_batches, in_slot, slot_ranges  # noqa: E402
 
 N_SUBJECTS, SHAPE = 3, (8, 10, 12)  # 24 axial slices of (10, 12); 3-D patches of 4³: 2·2·3 = 12 per subject
 
@@ -64,37 +65,8 @@ def _augmentation():
     return ComposeTransform([RandomFlip(axes=(0, 1), p=0.5), RandomGaussianNoise(std=(0.1, 0.5))])
 
 
-def _slot_ranges() -> list[tuple[int, int]]:
-    """Address ranges of this process's slot mappings (Linux names memfd segments in /proc/self/maps)."""
-    ranges = []
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            if "memfd:pymia-batch" in line:
-                start, end = line.split()[0].split("-")
-                ranges.append((int(start, 16), int(end, 16)))
-    return ranges
-
-
-def _in_slot(tensor: torch.Tensor) -> bool:
-    """True for a tensor that lies in a shared-memory slot (received without a copy)."""
-    pointer = tensor.data_ptr()
-    return any(start <= pointer < end for start, end in _slot_ranges())
-
-
 def _mapped_slots() -> int:
-    return len(_slot_ranges())
-
-
-def _assert_same_batches(first, second):
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
-        assert list(a) == list(b)
-        for key in a:
-            if isinstance(a[key], torch.Tensor):
-                assert a[key].dtype == b[key].dtype
-                torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
-            else:
-                assert a[key] == b[key]
+    return len(slot_ranges())
 
 
 def _loader(path, workers, mode="2d", **options):
@@ -116,8 +88,8 @@ def test_two_workers_give_the_zero_worker_batches_through_slots(dataset_path, mo
     assert isinstance(loader.collate_fn, SharedBatchCollate)
     for epoch in range(2):  # persistent workers reuse their slots in the second epoch
         batches = list(loader)
-        _assert_same_batches(batches, reference)
-        assert all(_in_slot(batch["images"]) and _in_slot(batch["sample_index"]) for batch in batches), epoch
+        assert_same_batches(batches, reference)
+        assert all(in_slot(batch["images"]) and in_slot(batch["sample_index"]) for batch in batches), epoch
         assert batches[0]["images"].shape == ((4, 10, 12, 2) if mode == "2d" else (4, 4, 4, 4, 2))
         del batches  # else the second epoch finds the slots held and falls back
 
@@ -127,16 +99,16 @@ def test_two_workers_give_the_zero_worker_batches_through_slots(dataset_path, mo
 def test_slots_under_spawn_and_forkserver(dataset_path, start_method):
     reference = list(_loader(dataset_path, 0))
     batches = list(_loader(dataset_path, 2, multiprocessing_context=start_method))
-    _assert_same_batches(batches, reference)
-    assert all(_in_slot(batch["images"]) for batch in batches)
+    assert_same_batches(batches, reference)
+    assert all(in_slot(batch["images"]) for batch in batches)
 
 
 def test_shared_batches_off_uses_pytorchs_path(dataset_path):
     loader = _loader(dataset_path, 2, shared_batches=False)
     assert loader.collate_fn is collate_samples
     batches = list(loader)
-    _assert_same_batches(batches, list(_loader(dataset_path, 0)))
-    assert not any(_in_slot(batch["images"]) for batch in batches)
+    assert_same_batches(batches, list(_loader(dataset_path, 0)))
+    assert not any(in_slot(batch["images"]) for batch in batches)
     assert _loader(dataset_path, 0, shared_batches=True).collate_fn is collate_samples  # nothing to share
 
 
@@ -144,7 +116,7 @@ def test_metadata_travels_next_to_the_slot(dataset_path):
     extractor = ComposeExtractor([DataExtractor(categories=("images",)), SubjectExtractor(), IndexingExtractor()])
     datasource = _datasource(dataset_path, extractor=extractor)
     batch = next(iter(create_dataloader(datasource, batch_size=10, num_workers=2)))
-    assert _in_slot(batch["images"]) and _in_slot(batch["subject_index"])
+    assert in_slot(batch["images"]) and in_slot(batch["subject_index"])
     assert list(batch) == list(collate_samples([datasource[0]]))
     assert batch["subject"] == ["Subject_1"] * 8 + ["Subject_2"] * 2
     assert batch["subject_index"].tolist() == [0] * 8 + [1] * 2
@@ -162,8 +134,8 @@ def test_kept_batches_stay_correct_after_many_more_batches(dataset_path):
         kept.append(list(loader))  # 24 batches per epoch, 72 in all, against 8 slots
         assert len(kept[-1]) == len(datasource), epoch
     for batches in kept:
-        _assert_same_batches(batches, reference)
-    via_slots = sum(_in_slot(batch["images"]) for batches in kept for batch in batches)
+        assert_same_batches(batches, reference)
+    via_slots = sum(in_slot(batch["images"]) for batches in kept for batch in batches)
     assert via_slots == 8  # each slot once, then held; all others came through the fallback
 
 
@@ -171,7 +143,7 @@ def test_slots_are_reused_when_batches_are_dropped(dataset_path):
     loader = create_dataloader(_datasource(dataset_path), batch_size=1, num_workers=2, prefetch_factor=1)
     for _ in range(3):
         for batch in loader:
-            assert _in_slot(batch["images"])  # a released slot is found again every time
+            assert in_slot(batch["images"])  # a released slot is found again every time
 
 
 def test_a_view_of_a_batch_keeps_its_slot(dataset_path):
@@ -209,14 +181,14 @@ def test_larger_batches_grow_the_slots_and_dtypes_without_numpy_pass():
     dataset = GrowingDataset(batch_size=2)
     collate = SharedBatchCollate(slots_per_worker=3)  # the batch in use, the previous one, the next one
     loader = DataLoader(dataset, batch_size=2, num_workers=1, collate_fn=collate, prefetch_factor=1)
-    in_slot = []
+    slotted = []
     for number, batch in enumerate(loader):  # batches are dropped: slots are reused, replaced when too small
         reference = collate_samples([dataset[2 * number], dataset[2 * number + 1]])
-        _assert_same_batches([batch], [reference])
+        assert_same_batches([batch], [reference])
         assert batch["data"].shape == (2, 1 + 40 * number, 3) and batch["half"].dtype == torch.bfloat16
         assert batch["empty"].shape == (2, 0, 2) and batch["name"] == [f"s{2 * number}", f"s{2 * number + 1}"]
-        in_slot.append(_in_slot(batch["data"]) and _in_slot(batch["half"]))
-    assert number == 7 and all(in_slot)
+        slotted.append(in_slot(batch["data"]) and in_slot(batch["half"]))
+    assert number == 7 and all(slotted)
 
 
 def test_fallback_when_no_slot_is_free_gives_correct_batches(dataset_path):
@@ -226,8 +198,8 @@ def test_fallback_when_no_slot_is_free_gives_correct_batches(dataset_path):
         create_dataloader(datasource).dataset, batch_size=3, num_workers=1, collate_fn=collate, prefetch_factor=2
     )
     batches = list(loader)  # kept: the one slot stays busy after the first batch
-    _assert_same_batches(batches, list(create_dataloader(datasource, batch_size=3)))
-    assert [_in_slot(batch["images"]) for batch in batches] == [True] + [False] * 7
+    assert_same_batches(batches, list(create_dataloader(datasource, batch_size=3)))
+    assert [in_slot(batch["images"]) for batch in batches] == [True] + [False] * 7
 
 
 def test_ragged_batches_still_name_the_samples(dataset_path):
@@ -254,9 +226,9 @@ def test_non_persistent_workers_and_epochs(dataset_path):
     loader = _loader(dataset_path, 2, persistent_workers=False)
     first = list(loader)
     second = list(loader)  # new worker processes, new slots
-    _assert_same_batches(first, reference)
-    _assert_same_batches(second, reference)
-    assert all(_in_slot(batch["images"]) for batch in first + second)
+    assert_same_batches(first, reference)
+    assert_same_batches(second, reference)
+    assert all(in_slot(batch["images"]) for batch in first + second)
 
 
 _PINNED_FROM_SLOTS: list[bool] = []
@@ -265,7 +237,7 @@ _PINNED_FROM_SLOTS: list[bool] = []
 def _fake_pin(data, device=None):
     """What pinning does to a batch: copy every tensor (into page-locked memory on a GPU machine)."""
     if isinstance(data, torch.Tensor):
-        _PINNED_FROM_SLOTS.append(_in_slot(data))
+        _PINNED_FROM_SLOTS.append(in_slot(data))
         return data.clone()
     if isinstance(data, dict):
         return {key: _fake_pin(value) for key, value in data.items()}
@@ -277,7 +249,7 @@ def test_pin_memory(dataset_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # without an accelerator PyTorch warns and does not pin
         batches = list(_loader(dataset_path, 2, pin_memory=True))
-    _assert_same_batches(batches, reference)
+    assert_same_batches(batches, reference)
     if torch.cuda.is_available():  # pragma: no cover - GPU machines
         assert all(batch["images"].is_pinned() for batch in batches)
         return
@@ -294,8 +266,8 @@ def test_pin_memory(dataset_path, monkeypatch):
     for _ in range(3):  # 18 batches through 8 slots: each is freed once the pin thread has copied it
         batches = list(loader)
         assert loader._iterator._pin_memory and loader._iterator._pin_memory_thread.is_alive()
-        _assert_same_batches(batches, reference)
-        assert not any(_in_slot(batch["images"]) for batch in batches)  # the copies
+        assert_same_batches(batches, reference)
+        assert not any(in_slot(batch["images"]) for batch in batches)  # the copies
     assert len(_PINNED_FROM_SLOTS) == 3 * len(reference) * 3 and all(_PINNED_FROM_SLOTS)
     del loader, batches
     gc.collect()
@@ -323,10 +295,10 @@ def test_nothing_left_after_the_loader_and_batches_are_gone(dataset_path):
 def test_collate_object_in_the_main_process_and_pickled():
     samples = [{"images": np.full((2, 2), i, np.float32), "sample_index": i} for i in range(3)]
     collate = SharedBatchCollate()
-    _assert_same_batches([collate(samples)], [collate_samples(samples)])  # not in a worker: plain collate
+    assert_same_batches([collate(samples)], [collate_samples(samples)])  # not in a worker: plain collate
     clone = pickle.loads(pickle.dumps(collate))
     assert clone.slots_per_worker == 5 and repr(clone) == "SharedBatchCollate(slots_per_worker=5)"
-    _assert_same_batches([clone(samples)], [collate_samples(samples)])
+    assert_same_batches([clone(samples)], [collate_samples(samples)])
     assert shared_batches_supported()
     for wrong in (0, 1.5, True):
         with pytest.raises(InvalidInputError, match="slots_per_worker"):

@@ -40,7 +40,7 @@ import torch
 from torch.utils.data import RandomSampler, SequentialSampler
 
 from pymia.data.backends.pytorch.collate import collate_samples
-from pymia.data.backends.pytorch.dataset import PytorchDatasetAdapter
+from pymia.data.backends.pytorch.dataset import as_adapter
 from pymia.data.backends.pytorch.sampler import SeededRandomSampler
 from pymia.data.backends.pytorch.shared_batches import _FREE, _MappedSlot, _WorkerSlots
 from pymia.errors import InvalidInputError
@@ -604,15 +604,7 @@ def create_batch_loader(
     BatchLoader
         Batches are dictionaries from :func:`collate_samples` (e.g. ``'images'`` (B, Y, X, C)).
     """
-    if isinstance(datasource, PytorchDatasetAdapter):
-        if transform is not None:
-            raise InvalidInputError(
-                "transform was given with a PytorchDatasetAdapter, which has its own; pass the transform to the "
-                "adapter, or pass the datasource here"
-            )
-        dataset = datasource
-    else:
-        dataset = PytorchDatasetAdapter(datasource, transform, seed=seed)
+    dataset = as_adapter(datasource, transform, seed)
     return BatchLoader(
         dataset,
         batch_size=batch_size,

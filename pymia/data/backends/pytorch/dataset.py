@@ -18,7 +18,7 @@ from pymia.data.augmentation.seeding import reseed_transforms
 from pymia.data.backends.pytorch.collate import sample_to_tensors
 from pymia.errors import InvalidInputError
 
-__all__ = ["PytorchDatasetAdapter"]
+__all__ = ["PytorchDatasetAdapter", "as_adapter"]
 
 
 class PytorchDatasetAdapter(Dataset):
@@ -111,3 +111,16 @@ class PytorchDatasetAdapter(Dataset):
         getitems = getattr(self.datasource, "__getitems__", None)
         samples = getitems(indices) if getitems is not None else [self.datasource[i] for i in indices]
         return [self._finish(index, epoch, sample) for index, sample in zip(indices, samples)]
+
+
+def as_adapter(datasource: Any, transform: Any = None, seed: int | None = None) -> PytorchDatasetAdapter:
+    """The :class:`PytorchDatasetAdapter` of a loader factory: ``datasource`` itself if it is one (then
+    ``transform`` must be ``None``: the adapter has its own), else a new adapter with ``transform`` and ``seed``."""
+    if isinstance(datasource, PytorchDatasetAdapter):
+        if transform is not None:
+            raise InvalidInputError(
+                "transform was given with a PytorchDatasetAdapter, which has its own; pass the transform to the "
+                "adapter, or pass the datasource here"
+            )
+        return datasource
+    return PytorchDatasetAdapter(datasource, transform, seed=seed)

@@ -12,11 +12,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from pymia.data.backends.pytorch.collate import collate_samples
-from pymia.data.backends.pytorch.dataset import PytorchDatasetAdapter
+from pymia.data.backends.pytorch.dataset import as_adapter
 from pymia.data.backends.pytorch.sampler import SeededRandomSampler
 from pymia.data.backends.pytorch.seeding import seed_worker
 from pymia.data.backends.pytorch.shared_batches import SharedBatchCollate, shared_batches_supported
-from pymia.errors import InvalidInputError
 
 __all__ = ["create_dataloader"]
 
@@ -79,15 +78,7 @@ def create_dataloader(
         Batches are dictionaries from :func:`collate_samples` (e.g. ``'images'`` (B, Y, X, C)); its
         ``collate_fn`` is :func:`collate_samples` or, with shared batches, a :class:`SharedBatchCollate`.
     """
-    if isinstance(datasource, PytorchDatasetAdapter):
-        if transform is not None:
-            raise InvalidInputError(
-                "transform was given with a PytorchDatasetAdapter, which has its own; pass the transform to the "
-                "adapter, or pass the datasource here"
-            )
-        dataset = datasource
-    else:
-        dataset = PytorchDatasetAdapter(datasource, transform, seed=seed)
+    dataset = as_adapter(datasource, transform, seed)
     generator = None
     if seed is not None:
         generator = torch.Generator()
