@@ -38,7 +38,6 @@ import math
 import mmap
 import os
 import sys
-import tempfile
 import threading
 import uuid
 import weakref
@@ -51,38 +50,18 @@ import torch
 from torch.utils.data import get_worker_info
 
 from pymia.data.backends.pytorch.collate import BatchEntry, collate_samples, materialize_batch, plan_batch
+from pymia.data.backends.shared_memory import aligned, anonymous_segment
 from pymia.errors import InvalidInputError
 
 __all__ = ["SharedBatchCollate", "shared_batches_supported"]
 
 _HEADER = 64  # bytes before a slot's data; the first int32 is the slot state
-_ALIGN = 64  # every tensor starts at a multiple of this in the slot
 _FREE, _IN_USE = 0, 1
 
 
 def shared_batches_supported() -> bool:
     """True where :class:`SharedBatchCollate` can pass batches through shared memory (POSIX systems)."""
     return sys.platform != "win32"
-
-
-def _aligned(nbytes: int) -> int:
-    return -(-nbytes // _ALIGN) * _ALIGN
-
-
-def _new_segment(nbytes: int) -> tuple[int, mmap.mmap]:
-    """An anonymous shared-memory file of ``nbytes`` bytes, open and mapped; it has no name anywhere."""
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("pymia-batch", os.MFD_CLOEXEC)
-    else:  # pragma: no cover - macOS: a file in /dev/shm or the temporary folder, unlinked at once
-        folder = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        with tempfile.TemporaryFile(dir=folder) as file:
-            fd = os.dup(file.fileno())
-    try:
-        os.ftruncate(fd, nbytes)
-        return fd, mmap.mmap(fd, nbytes)
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _release(state: np.ndarray, owner: int) -> None:
@@ -122,7 +101,7 @@ class _Layout:
                 continue
             nbytes = math.prod(entry.shape) * entry.dtype.itemsize
             self.entries.append((entry.key, offset, nbytes, entry.dtype, entry.shape))
-            offset += _aligned(nbytes)
+            offset += aligned(nbytes)
         self.nbytes = offset
 
 
@@ -139,7 +118,7 @@ class _WorkerSlot:
     def __init__(self, capacity: int) -> None:
         # the descriptor stays open until it is handed to the main process (take_pending_fd)
         self.pending_fd: int | None
-        self.pending_fd, self.memory = _new_segment(_HEADER + capacity)
+        self.pending_fd, self.memory = anonymous_segment(_HEADER + capacity, "pymia-batch")
         self.capacity = capacity
         self.state = np.frombuffer(self.memory, dtype=np.int32, count=1)
         self.data = torch.frombuffer(self.memory, dtype=torch.uint8, count=capacity, offset=_HEADER)

@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 
 from pymia.data.augmentation.seeding import reseed_transforms
+from pymia.data.backends.shared_memory import aligned, anonymous_segment
 
 __all__ = ["ReaderProcessPool"]
 
 _RAW, _PICKLED, _SHARED = "raw", "pickled", "shared"
-_ALIGN = 64  # bytes; every array starts at a multiple of this in the segment
 
 
 def _shared_memory_supported() -> bool:
@@ -48,10 +48,8 @@ class _Segment:
         """A segment of at least ``nbytes``; a new one is announced to the caller with its descriptor."""
         if self.memory is None or len(self.memory) < nbytes:
             size = max(nbytes + nbytes // 4, mmap.PAGESIZE)  # room for somewhat larger batches
-            descriptor = os.memfd_create("pymia-tf-batch", os.MFD_CLOEXEC)
+            descriptor, memory = anonymous_segment(size, "pymia-tf-batch")
             try:
-                os.ftruncate(descriptor, size)
-                memory = mmap.mmap(descriptor, size)
                 self.connection.send(("segment", size))
                 reduction.send_handle(self.connection, descriptor, os.getppid())
             finally:
@@ -71,7 +69,7 @@ def _send_arrays(connection: Connection, arrays: list[np.ndarray], segment: _Seg
             header.append((_PICKLED, array))
         elif segment is not None:
             header.append((_SHARED, array.shape, array.dtype.str, offset))
-            offset += -(-array.nbytes // _ALIGN) * _ALIGN
+            offset += aligned(array.nbytes)
         else:
             header.append((_RAW, array.shape, array.dtype.str))
     if segment is not None and offset:
