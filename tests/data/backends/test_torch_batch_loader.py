@@ -229,6 +229,21 @@ def test_a_worker_that_dies_is_reported(dataset_path):
     loader.close()
 
 
+def _die_if_second_worker(worker_id: int) -> None:
+    if worker_id == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("batch_size", [4, 12])  # 6 batches, or 2: then the dead worker has none to read
+def test_a_worker_that_dies_before_reading_is_reported(dataset_path, batch_size):
+    adapter = PytorchDatasetAdapter(_datasource(dataset_path))
+    loader = BatchLoader(adapter, batch_size=batch_size, num_workers=2, worker_init_fn=_die_if_second_worker)
+    with pytest.raises(WorkerError, match=r"worker 1 \(pid \d+\) exited unexpectedly with exit code -9"):
+        list(loader)
+    assert loader._workers is None
+    loader.close()
+
+
 def test_timeout_names_the_worker(dataset_path):
     class Slow(PytorchDatasetAdapter):
         def __getitems__(self, indices):

@@ -55,6 +55,10 @@ class WorkerError(RuntimeError):
     """A :class:`BatchLoader` worker process exited or timed out (its own errors are re-raised as they are)."""
 
 
+class _WorkerExited(WorkerError):
+    """A worker process is gone (its connection closed); the loader closes and starts new workers next time."""
+
+
 # -- worker process ------------------------------------------------------------------------------------
 def worker_seed(base_seed: int, worker_id: int) -> int:
     """The seed of worker ``worker_id``'s global generators: independent streams for every (seed, worker) pair."""
@@ -443,10 +447,14 @@ class _EpochIterator:
             chunks[worker_id].append((first, batches[first : first + self.per_message]))
             self.last[worker_id] = min(first + self.per_message, self.count) - 1
         epoch = getattr(loader.dataset, "epoch", None)
-        for worker_id, connection in enumerate(self.workers.connections):
-            _post(connection, ("epoch", epoch_id, epoch, prefetch, chunks[worker_id]))
-            if not chunks[worker_id]:
-                self._expect_done(worker_id)
+        try:
+            for worker_id in range(n):
+                self._send(worker_id, pickle.dumps(("epoch", epoch_id, epoch, prefetch, chunks[worker_id]), _PROTOCOL))
+                if not chunks[worker_id]:
+                    self._expect_done(worker_id)
+        except _WorkerExited:
+            loader.close()
+            raise
 
     def __iter__(self) -> _EpochIterator:
         return self
@@ -456,6 +464,15 @@ class _EpochIterator:
             if self.loader._active is self:
                 self.loader._active = None
             raise StopIteration
+        try:
+            worker_id, part = self._take_next()
+        except _WorkerExited:
+            self.loader.close()
+            raise
+        return self.loader._pinned(self._batch(worker_id, part))
+
+    def _take_next(self) -> tuple[int, tuple]:
+        """The worker and message part of the next batch; returns the worker's credits or reads its end."""
         number = self.next
         worker_id = (number // self.per_message) % self.loader.num_workers
         pending = self.pending[worker_id]
@@ -471,8 +488,8 @@ class _EpochIterator:
             self.owed[worker_id] += 1
             if self.owed[worker_id] == self.credit_group:
                 self.owed[worker_id] = 0
-                self.workers.connections[worker_id].send_bytes(self.credit)
-        return self.loader._pinned(self._batch(worker_id, part))
+                self._send(worker_id, self.credit)
+        return worker_id, part
 
     def _receive(self, worker_id: int) -> list[tuple]:
         """The parts of the worker's next chunk of this epoch (older epochs' messages are dropped)."""
@@ -483,17 +500,7 @@ class _EpochIterator:
                     f"worker {worker_id} sent no batch within timeout={self.loader.timeout} s; raise the timeout "
                     "or look for a read that blocks (network file system, a transform waiting on input)"
                 )
-            try:
-                message = self._read_message(worker_id)
-            except (EOFError, OSError) as error:
-                process = self.workers.processes[worker_id]
-                process.join(timeout=1)
-                self.loader.close()
-                raise WorkerError(
-                    f"BatchLoader worker {worker_id} (pid {process.pid}) exited unexpectedly with exit code "
-                    f"{process.exitcode}; a crash in a native library or the system's out-of-memory killer "
-                    "(see dmesg) are the usual causes; num_workers=0 shows the error in this process"
-                ) from error
+            message = self._read_message(worker_id)
             if message[0] == "chunk" and message[1] == self.epoch_id:
                 return message[2]
             _discard(self.workers, worker_id, message)
@@ -501,12 +508,31 @@ class _EpochIterator:
     def _read_message(self, worker_id: int) -> tuple:
         """A worker's next message; the descriptors of new slots that follow a chunk are received and mapped."""
         connection = self.workers.connections[worker_id]
-        message = connection.recv()
-        if message[0] == "chunk":
-            for part in message[2]:
-                if part[0] == "batch" and part[3] is not None:
-                    self.workers.slots[worker_id][part[2]] = _MappedSlot(reduction.recv_handle(connection), part[3])
+        try:
+            message = connection.recv()
+            if message[0] == "chunk":
+                for part in message[2]:
+                    if part[0] == "batch" and part[3] is not None:
+                        mapped = _MappedSlot(reduction.recv_handle(connection), part[3])
+                        self.workers.slots[worker_id][part[2]] = mapped
+        except (EOFError, OSError) as error:
+            raise self._exited(worker_id) from error
         return message
+
+    def _send(self, worker_id: int, data: bytes) -> None:
+        try:
+            self.workers.connections[worker_id].send_bytes(data)
+        except OSError as error:
+            raise self._exited(worker_id) from error
+
+    def _exited(self, worker_id: int) -> _WorkerExited:
+        process = self.workers.processes[worker_id]
+        process.join(timeout=1)
+        return _WorkerExited(
+            f"BatchLoader worker {worker_id} (pid {process.pid}) exited unexpectedly with exit code "
+            f"{process.exitcode}; a crash in a native library or the system's out-of-memory killer "
+            "(see dmesg) are the usual causes; num_workers=0 shows the error in this process"
+        )
 
     def _batch(self, worker_id: int, part: tuple) -> dict[str, Any]:
         kind = part[0]
@@ -544,16 +570,16 @@ class _EpochIterator:
             self.loader._active = None
         if self.workers is None or not self.workers.connections:
             return
-        for worker_id, connection in enumerate(self.workers.connections):
+        for worker_id in range(len(self.workers.connections)):
             _discard(self.workers, worker_id, ("chunk", self.epoch_id, list(self.pending[worker_id])))
             self.pending[worker_id].clear()
             if self.finished[worker_id]:
                 continue
             try:
-                _post(connection, ("cancel", self.epoch_id))
+                self._send(worker_id, pickle.dumps(("cancel", self.epoch_id), _PROTOCOL))
                 self._expect_done(worker_id)
-            except (EOFError, OSError):
-                pass
+            except _WorkerExited:
+                pass  # nothing to drain from a worker that is gone
         self.next = self.count
 
 
