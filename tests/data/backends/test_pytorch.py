@@ -246,6 +246,14 @@ def test_create_dataloader_refuses_a_second_transform_for_an_adapter(dataset_pat
         create_dataloader(adapter, transform=_augmentation())
 
 
+@pytest.mark.parametrize("factory", [create_dataloader, create_batch_loader, PytorchDatasetAdapter])
+def test_a_path_or_other_object_instead_of_a_datasource_says_how_to_open_it(dataset_path, factory):
+    with pytest.raises(InvalidInputError, match=r"got the path '.*data.h5'; open the dataset first, e.g. PymiaData"):
+        factory(dataset_path)
+    with pytest.raises(InvalidInputError, match=r"expected a datasource .* got int; build one with PymiaDatasource"):
+        factory(3)
+
+
 def test_seeded_random_sampler_follows_the_adapter_epoch_unless_set(dataset_path):
     adapter = PytorchDatasetAdapter(_slices(dataset_path))
     sampler = SeededRandomSampler(adapter, seed=2)

@@ -56,6 +56,11 @@ def _indices(elements) -> list[int]:
     return [int(i) for element in elements for i in np.atleast_1d(element["sample_index"])]
 
 
+def test_a_path_instead_of_a_datasource_says_how_to_open_it(dataset_path):
+    with pytest.raises(InvalidInputError, match=r"got the path '.*data.h5'; open the dataset first"):
+        create_tf_dataset(str(dataset_path), batch_size=2)
+
+
 def test_signature_is_inferred_and_values_match_the_datasource(dataset_path):
     datasource = _slices(dataset_path)
     dataset = create_tf_dataset(datasource, batch_size=4)

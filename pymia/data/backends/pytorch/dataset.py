@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from pymia.data.augmentation.seeding import reseed_transforms
+from pymia.data.backends.inputs import check_datasource
 from pymia.data.backends.pytorch.collate import sample_to_tensors
 from pymia.errors import InvalidInputError
 
@@ -54,6 +55,7 @@ class PytorchDatasetAdapter(Dataset):
     """
 
     def __init__(self, datasource: Any, transform: Any = None, *, seed: int | None = None) -> None:
+        check_datasource(datasource)
         if transform is not None and not callable(transform):
             raise InvalidInputError(f"transform must be callable (sample dict -> dict), got {transform!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):

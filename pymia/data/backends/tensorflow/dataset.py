@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from pymia.data.augmentation.seeding import reseed_transforms
+from pymia.data.backends.inputs import check_datasource
 from pymia.data.backends.memory import keep_freed_memory
 from pymia.data.backends.sharding import SHARD_MODES, check_rank, shard_indices
 from pymia.data.backends.tensorflow.generator import get_tf_generator  # noqa: F401 - pymia 0.3.4 module path
@@ -133,6 +134,7 @@ def create_tf_dataset(
         While iterating, when a sample's entry differs in shape or dtype from the first sample's;
         the message names the sample and both shapes.
     """
+    check_datasource(datasource)
     _check_options(batch_size, num_workers, shard_mode, initial_epoch, shuffle)
     check_rank(shard_index, num_shards)
     keep_freed_memory()  # 3.4x faster reads in tf.data's threads, see pymia.data.backends.memory
